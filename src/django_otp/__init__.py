@@ -1,0 +1,101 @@
+"""django_otp: the OTP device framework for Django.
+
+The functional API: find a user's devices, verify a token, and mark a session as verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import Device
+
+DEVICE_ID_SESSION_KEY = "otp_device_id"
+
+__all__ = [
+    "DEVICE_ID_SESSION_KEY", "login", "verify_token", "match_token", "devices_for_user",
+    "user_has_device", "device_classes",
+]
+
+
+def login(request: HttpRequest, device: Device) -> None:
+    """Persist ``device`` as the one that verified the current user in this session."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        user.otp_device = device
+        user.is_verified = _verified_check(user)
+
+
+def _verified_check(user: Any):
+    return lambda: getattr(user, "otp_device", None) is not None
+
+
+def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Keep an OTP verification across ``auth.login()``, which may flush the session."""
+    device = getattr(user, "otp_device", None)
+    if device is not None and request is not None and hasattr(request, "session"):
+        request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+
+def _locking(devices_need_lock: bool):
+    from django.db import transaction
+
+    return transaction.atomic() if devices_need_lock else nullcontext()
+
+
+def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
+    """The device named by ``device_id`` if it is ``user``'s and accepts ``token``, else None."""
+    from .models import Device, _parse_persistent_id
+
+    found = _parse_persistent_id(device_id)
+    if found is None:
+        return None
+    with _locking(not found[0].claims_tokens_atomically):
+        device = Device.from_persistent_id(device_id, for_verify=True)
+        if device is None or device.user_id != getattr(user, "pk", None):
+            return None
+        return device if device.verify_token(token) else None
+
+
+def match_token(user: Any, token: Any) -> Device | None:
+    """The first of ``user``'s confirmed devices that accepts ``token``, or None."""
+    classes = device_classes()
+    with _locking(any(not model.claims_tokens_atomically for model in classes)):
+        for device in devices_for_user(user, for_verify=True):
+            if device.verify_token(token):
+                return device
+    return None
+
+
+def devices_for_user(user: Any, confirmed: bool | None = True,
+                     for_verify: bool = False) -> Iterator[Device]:
+    """Every device of ``user`` across all installed device models."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
+        return
+    for model in device_classes():
+        devices = model.objects.devices_for_user(user, confirmed=confirmed)
+        if for_verify and not model.claims_tokens_atomically:
+            devices = devices.select_for_update()
+        yield from devices
+
+
+def user_has_device(user: Any, confirmed: bool | None = True) -> bool:
+    """Whether ``user`` has at least one device (confirmed, by default)."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
+        return False
+    return any(model.objects.devices_for_user(user, confirmed=confirmed).exists()
+               for model in device_classes())
+
+
+def device_classes() -> list[type[Device]]:
+    """Every concrete ``Device`` model of the installed apps."""
+    from django.apps import apps
+
+    from .models import Device
+
+    return [model for model in apps.get_models() if issubclass(model, Device)]

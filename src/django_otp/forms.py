@@ -1,0 +1,166 @@
+"""Forms that verify a token: on their own (``OTPTokenForm``) or with the password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.dispatch import Signal
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from . import devices_for_user, match_token
+from .models import Device, VerifyNotAllowed
+
+#: Sent with ``user`` (and ``device`` when known) when a token is refused by a form.
+otp_verification_failed = Signal()
+
+
+class OTPAuthenticationFormMixin:
+    """Token handling shared by the OTP forms: call ``clean_otp(user)`` from ``clean()``.
+
+    On success ``user.otp_device`` is the device that accepted the token. Error texts live in
+    ``otp_error_messages`` so a subclass can change them.
+    """
+
+    otp_error_messages = {
+        "token_required": _("Please enter your OTP token."),
+        "challenge_exception": _("Error generating challenge: %(error)s"),
+        "not_interactive": _("The selected OTP device is not interactive"),
+        "challenge_message": _("OTP Challenge: %(message)s"),
+        "invalid_token": _("Invalid token. Please make sure you have entered it correctly."),
+        "n_failed_attempts": _(
+            "Verification temporarily disabled because of %(failure_count)d failed attempts, "
+            "please try again soon."),
+        "verification_not_allowed": _("Verification of the token is currently disabled"),
+        "invalid_device": _("Please choose one of your devices."),
+    }
+
+    cleaned_data: dict[str, Any]
+    fields: dict[str, forms.Field]
+
+    def clean_otp(self, user: Any) -> None:
+        """Verify the token (or send a challenge) for ``user``; raise a ValidationError on failure."""
+        if user is None:
+            return
+        device = self._chosen_device(user)
+        token = self.cleaned_data.get("otp_token")
+        user.otp_device = None
+        try:
+            if self.cleaned_data.get("otp_challenge"):
+                self._handle_challenge(device)
+            elif token:
+                user.otp_device = self._verify_token(user, token, device)
+            else:
+                raise forms.ValidationError(self.otp_error_messages["token_required"],
+                                            code="token_required")
+        finally:
+            if user.otp_device is None:
+                self._update_form(user)
+
+    def _chosen_device(self, user: Any) -> Device | None:
+        device_id = self.cleaned_data.get("otp_device")
+        if not device_id:
+            return None
+        device = Device.from_persistent_id(device_id)
+        if device is None or device.user_id != user.pk or not device.confirmed:
+            raise forms.ValidationError(self.otp_error_messages["invalid_device"],
+                                        code="invalid_device")
+        return device
+
+    def _handle_challenge(self, device: Device | None) -> None:
+        if device is None:
+            raise forms.ValidationError(self.otp_error_messages["invalid_device"],
+                                        code="invalid_device")
+        try:
+            message = device.generate_challenge()
+        except Exception as exc:
+            raise forms.ValidationError(self.otp_error_messages["challenge_exception"],
+                                        code="challenge_exception",
+                                        params={"error": exc}) from exc
+        if message is None:
+            raise forms.ValidationError(self.otp_error_messages["not_interactive"],
+                                        code="not_interactive")
+        raise forms.ValidationError(self.otp_error_messages["challenge_message"],
+                                    code="challenge_message", params={"message": message})
+
+    def _verify_token(self, user: Any, token: str, device: Device | None = None) -> Device:
+        if device is None:
+            verified = match_token(user, token)
+        else:
+            self._raise_if_not_allowed(device)
+            verified = device if device.verify_token(token) else None
+        if verified is None:
+            otp_verification_failed.send(sender=type(self), user=user, device=device)
+            if device is not None:
+                # A failure may have crossed the threshold: say so now, not on the next try.
+                self._raise_if_not_allowed(device)
+            raise forms.ValidationError(self.otp_error_messages["invalid_token"],
+                                        code="invalid_token")
+        return verified
+
+    def _raise_if_not_allowed(self, device: Device) -> None:
+        allowed, info = device.verify_is_allowed()
+        if allowed:
+            return
+        if info and info.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
+            locked_until = info.get("locked_until")
+            raise forms.ValidationError(
+                self.otp_error_messages["n_failed_attempts"], code="n_failed_attempts",
+                params={"failure_count": info["failure_count"],
+                        "locked_until": date_format(localtime(locked_until), "DATETIME_FORMAT")
+                        if locked_until else ""})
+        raise forms.ValidationError(self.otp_error_messages["verification_not_allowed"],
+                                    code="verification_not_allowed")
+
+    def _update_form(self, user: Any) -> None:
+        if "otp_device" in self.fields:
+            self.fields["otp_device"].widget.choices = self.device_choices(user)
+        if "password" in self.fields:
+            self.fields["password"].widget.render_value = True
+
+    @staticmethod
+    def device_choices(user: Any) -> list[tuple[str, str]]:
+        return [(device.persistent_id, device.name) for device in devices_for_user(user)]
+
+
+def _token_field() -> forms.CharField:
+    return forms.CharField(required=False, max_length=64, label=_("OTP Token"),
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
+
+
+class OTPAuthenticationForm(OTPAuthenticationFormMixin, AuthenticationForm):
+    """Username, password and token in one form; the token may be asked for on a second pass."""
+
+    otp_device = forms.CharField(required=False, widget=forms.Select, label=_("OTP Device"))
+    otp_token = _token_field()
+    otp_challenge = forms.CharField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        self.cleaned_data = super().clean()
+        self.clean_otp(self.get_user())
+        return self.cleaned_data
+
+
+class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
+    """Verify an already authenticated ``user`` with a token from one of their devices."""
+
+    otp_device = forms.ChoiceField(choices=[], label=_("OTP Device"))
+    otp_token = _token_field()
+    otp_challenge = forms.CharField(required=False)
+
+    def __init__(self, user: Any, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+        self.fields["otp_device"].choices = self.device_choices(user)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.clean_otp(self.user)
+        return self.cleaned_data
+
+    def get_user(self) -> Any:
+        return self.user

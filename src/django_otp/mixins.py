@@ -1,0 +1,171 @@
+"""Composable behaviour for devices: throttling, generation cooldown, timestamps.
+
+Each mixin is an abstract model placed before ``Device`` in a device's bases. They cooperate
+through ``_success_values()``: the columns that a successful verification writes, in the same
+conditional UPDATE that claims the token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .enums import GenerateNotAllowed, VerifyNotAllowed
+
+# 2**30 seconds is over 34 years: a larger exponent protects nothing and risks overflow.
+MAX_THROTTLE_EXPONENT = 30
+
+
+def throttle_delay(failure_count: int, factor: float) -> timedelta:
+    """How long verification stays locked after ``failure_count`` failures."""
+    if failure_count <= 0 or factor <= 0:
+        return timedelta(0)
+    exponent = min(failure_count - 1, MAX_THROTTLE_EXPONENT)
+    return timedelta(seconds=factor * (2**exponent))
+
+
+class ThrottlingMixin(models.Model):
+    """Exponential back-off after failed verifications: ``factor * 2**(n-1)`` seconds."""
+
+    throttling_failure_timestamp = models.DateTimeField(
+        null=True, blank=True, default=None,
+        help_text=_("A timestamp of the last failed verification attempt. "
+                    "Null if last attempt succeeded."))
+    throttling_failure_count = models.PositiveIntegerField(
+        default=0, help_text=_("Number of successive failed attempts."))
+
+    class Meta:
+        abstract = True
+
+    def get_throttle_factor(self) -> float:
+        """Seconds of delay after the first failure; 0 turns throttling off."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_throttle_factor()")
+
+    def throttle_locked_until(self) -> datetime | None:
+        if self.throttling_failure_timestamp is None:
+            return None
+        delay = throttle_delay(self.throttling_failure_count, self.get_throttle_factor())
+        if not delay:
+            return None
+        return self.throttling_failure_timestamp + delay
+
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        locked_until = self.throttle_locked_until()
+        if locked_until is not None and timezone.now() < locked_until:
+            return False, {
+                "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                "failure_count": self.throttling_failure_count,
+                "locked_until": locked_until,
+            }
+        return super().verify_is_allowed()
+
+    def throttle_reset(self, commit: bool = True) -> None:
+        self.throttling_failure_timestamp = None
+        self.throttling_failure_count = 0
+        if commit and self.pk is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(
+                throttling_failure_timestamp=None, throttling_failure_count=0)
+
+    def throttle_increment(self, commit: bool = True) -> None:
+        """Count one failure. Committed as ``count = count + 1`` so none is lost to a race."""
+        now = timezone.now()
+        self.throttling_failure_timestamp = now
+        self.throttling_failure_count += 1
+        if commit and self.pk is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(
+                throttling_failure_timestamp=now,
+                throttling_failure_count=F("throttling_failure_count") + 1)
+
+    def _success_values(self) -> dict[str, Any]:
+        values = super()._success_values()
+        values.update(throttling_failure_timestamp=None, throttling_failure_count=0)
+        return values
+
+    def _record_failure(self) -> None:
+        self.throttle_increment()
+        super()._record_failure()
+
+
+class CooldownMixin(models.Model):
+    """A minimum pause between two generated challenges (for side-channel devices)."""
+
+    last_generated_timestamp = models.DateTimeField(
+        null=True, blank=True, help_text=_("The last time a token was generated for this device."))
+
+    class Meta:
+        abstract = True
+
+    def get_cooldown_duration(self) -> float:
+        """Seconds that must pass between two generations; 0 turns the cooldown off."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_cooldown_duration()")
+
+    def next_generation_at(self) -> datetime | None:
+        duration = self.get_cooldown_duration()
+        if not duration or self.last_generated_timestamp is None:
+            return None
+        return self.last_generated_timestamp + timedelta(seconds=duration)
+
+    def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        next_at = self.next_generation_at()
+        if next_at is not None and timezone.now() < next_at:
+            return False, {
+                "reason": GenerateNotAllowed.COOLDOWN_DURATION_PENDING,
+                "next_generation_at": next_at,
+            }
+        return super().generate_is_allowed()
+
+    def cooldown_claim(self) -> bool:
+        """Start a cooldown if none is running; False when another request got there first.
+
+        One conditional UPDATE, so concurrent "send me a code" requests send one message.
+        """
+        now = timezone.now()
+        duration = self.get_cooldown_duration()
+        rows = type(self)._base_manager.filter(pk=self.pk)
+        if duration:
+            rows = rows.filter(models.Q(last_generated_timestamp__isnull=True)
+                               | models.Q(last_generated_timestamp__lte=now - timedelta(seconds=duration)))
+        claimed = rows.update(last_generated_timestamp=now) == 1
+        if claimed:
+            self.last_generated_timestamp = now
+        return claimed
+
+    def cooldown_set(self, commit: bool = True) -> None:
+        self.last_generated_timestamp = timezone.now()
+        if commit and self.pk is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(
+                last_generated_timestamp=self.last_generated_timestamp)
+
+    def cooldown_reset(self, commit: bool = True) -> None:
+        self.last_generated_timestamp = None
+        if commit and self.pk is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(last_generated_timestamp=None)
+
+
+class TimestampMixin(models.Model):
+    """When a device was created and last used."""
+
+    created_at = models.DateTimeField(
+        null=True, blank=True, auto_now_add=True,
+        help_text=_("The date and time when this device was initially created in the system."))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("The most recent date and time this device was used."))
+
+    class Meta:
+        abstract = True
+
+    def set_last_used_timestamp(self, commit: bool = True) -> None:
+        self.last_used_at = timezone.now()
+        if commit and self.pk is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(last_used_at=self.last_used_at)
+
+    def _success_values(self) -> dict[str, Any]:
+        values = super()._success_values()
+        values["last_used_at"] = timezone.now()
+        return values

@@ -1,0 +1,205 @@
+"""The device framework: the abstract ``Device`` that every OTP device model extends.
+
+A token is accepted once: a device checks a token in Python, then claims it with one
+conditional UPDATE (or DELETE) whose row count says whether this request won (``_claim``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
+
+from .enums import GenerateNotAllowed, VerifyNotAllowed
+from .mixins import CooldownMixin, ThrottlingMixin, TimestampMixin
+from .util import random_number_token
+
+if TYPE_CHECKING:
+    from django.db.models import Q, QuerySet
+
+__all__ = [
+    "Device", "DeviceManager", "SideChannelDevice", "ThrottlingMixin", "CooldownMixin",
+    "TimestampMixin", "GenerateNotAllowed", "VerifyNotAllowed",
+]
+
+
+class DeviceManager(models.Manager):
+    def devices_for_user(self, user: Any, confirmed: bool | None = None) -> QuerySet:
+        """This model's devices of ``user``; ``confirmed`` None means all of them."""
+        devices = self.model.objects.filter(user=user)
+        if confirmed is not None:
+            devices = devices.filter(confirmed=bool(confirmed))
+        return devices
+
+
+def _stub(method):
+    """Mark a default implementation, so that ``is_interactive()`` can tell it was not overridden."""
+    method.stub = True
+    return method
+
+
+class Device(models.Model):
+    """The base of every OTP device: a user's named, possibly unconfirmed, token verifier."""
+
+    user = models.ForeignKey(
+        getattr(django_settings, "AUTH_USER_MODEL", "auth.User"),
+        on_delete=models.CASCADE, help_text=_("The user that this device belongs to."))
+    name = models.CharField(max_length=64, help_text=_("The human-readable name of this device."))
+    confirmed = models.BooleanField(default=True, help_text=_("Is this device ready for use?"))
+
+    objects = DeviceManager()
+
+    # Our devices claim every token with a conditional UPDATE, so they are safe without a row
+    # lock; a third-party device that reads, checks and save()s gets one from verify_token().
+    claims_tokens_atomically = False
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def persistent_id(self) -> str:
+        """``app_label.modelname/pk``: names any device of any installed model."""
+        return f"{self.model_label()}/{self.pk}"
+
+    @classmethod
+    def model_label(cls) -> str:
+        return f"{cls._meta.app_label}.{cls._meta.model_name}"
+
+    @classmethod
+    def from_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None:
+        """The device named by ``persistent_id``, or None if it does not parse or exist.
+
+        ``for_verify`` locks the row (inside a transaction) for devices that need it.
+        """
+        found = _parse_persistent_id(persistent_id)
+        if found is None:
+            return None
+        model, pk = found
+        queryset = model._default_manager.filter(pk=pk)
+        if for_verify and not model.claims_tokens_atomically:
+            queryset = queryset.select_for_update()
+        return queryset.first()
+
+    @classmethod
+    async def afrom_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None:
+        found = _parse_persistent_id(persistent_id)
+        if found is None:
+            return None
+        model, pk = found
+        if for_verify and not model.claims_tokens_atomically:
+            return await sync_to_async(cls.from_persistent_id)(persistent_id, for_verify)
+        return await model._default_manager.filter(pk=pk).afirst()
+
+    def is_interactive(self) -> bool:
+        """Whether this device must be asked for a challenge before it can verify."""
+        return not hasattr(self.generate_challenge, "stub")
+
+    def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        return True, None
+
+    @_stub
+    def generate_challenge(self) -> str | None:
+        """Send or display a challenge; returns a message for the user, or None."""
+        return None
+
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        return True, None
+
+    def verify_token(self, token: Any) -> bool:
+        """Whether ``token`` is valid for this device; a valid token is consumed."""
+        return False
+
+    # The single-use machinery shared by every device of ours.
+
+    def _success_values(self) -> dict[str, Any]:
+        """Columns a successful verification writes (the mixins add theirs)."""
+        return {}
+
+    def _record_failure(self) -> None:
+        """Hook run after a failed verification (the throttling mixin counts it)."""
+
+    def _claim(self, condition: Q, **values: Any) -> bool:
+        """Write ``values`` if ``condition`` still holds for this row; True if this call won."""
+        values = {**self._success_values(), **values}
+        won = type(self)._base_manager.filter(condition, pk=self.pk).update(**values) == 1
+        if won:
+            for name, value in values.items():
+                setattr(self, name, value)
+        return won
+
+
+def _parse_persistent_id(persistent_id: object) -> tuple[type[Device], int] | None:
+    if not isinstance(persistent_id, str) or persistent_id.count("/") != 1:
+        return None
+    label, _sep, pk_text = persistent_id.partition("/")
+    if not pk_text.isascii() or not pk_text.isdigit() or len(pk_text) > 18:
+        return None
+    model = _device_model(label)
+    if model is None:
+        return None
+    return model, int(pk_text)
+
+
+def _device_model(label: str) -> type[Device] | None:
+    """The device model for ``app_label.modelname``, or a legacy ``module.ClassName``."""
+    model: Any = None
+    if label.count(".") == 1:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            model = None
+    else:
+        module, _dot, class_name = label.rpartition(".")
+        model = next((m for m in apps.get_models()
+                      if m.__module__ == module and m.__name__ == class_name), None)
+    if model is None or not issubclass(model, Device) or model._meta.abstract:
+        return None
+    return model
+
+
+class SideChannelDevice(Device):
+    """A device that delivers a random token through another channel (email, SMS, voice)."""
+
+    token = models.CharField(max_length=16, blank=True, null=True)
+    valid_until = models.DateTimeField(
+        default=timezone.now,
+        help_text=_("The timestamp of the moment of expiry of the saved token."))
+
+    claims_tokens_atomically = True
+
+    class Meta:
+        abstract = True
+
+    def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
+        self.token = random_number_token(length)
+        self.valid_until = timezone.now() + timedelta(seconds=valid_secs)
+        if commit:
+            self.save()
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        if self._claim_token(token):
+            return True
+        self._record_failure()
+        return False
+
+    def _claim_token(self, token: Any) -> bool:
+        """Clear the stored token if ``token`` is it and unexpired, in one statement."""
+        stored = self.token
+        now = timezone.now()
+        if (not stored or not isinstance(token, str | int) or self.valid_until <= now
+                or not constant_time_compare(str(token).strip(), stored)):
+            return False
+        return self._claim(models.Q(token=stored, valid_until__gt=now), token=None, valid_until=now)

@@ -1,0 +1,79 @@
+"""Tokens delivered by email through Django's mail framework."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import models
+from django.template import engines
+from django.template.loader import get_template
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from django_otp.conf import settings
+from django_otp.models import (
+    CooldownMixin,
+    GenerateNotAllowed,
+    SideChannelDevice,
+    ThrottlingMixin,
+    TimestampMixin,
+)
+
+
+class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
+    """Sends a short-lived token to ``email``, or to the user's address when it is empty."""
+
+    email = models.EmailField(
+        max_length=254, null=True, blank=True,
+        help_text=gettext_lazy("Optional alternative email address to send tokens to"))
+
+    class Meta(SideChannelDevice.Meta):
+        verbose_name = gettext_lazy("email device")
+
+    def get_throttle_factor(self) -> float:
+        return settings.OTP_EMAIL_THROTTLE_FACTOR
+
+    def get_cooldown_duration(self) -> float:
+        return settings.OTP_EMAIL_COOLDOWN_DURATION
+
+    @property
+    def recipient(self) -> str:
+        return self.email or self.user.email
+
+    def generate_challenge(self, extra_context: dict[str, Any] | None = None) -> str:
+        """Email a fresh token, unless the cooldown since the last one is still running."""
+        allowed, info = self.generate_is_allowed()
+        if allowed and self.cooldown_claim():
+            self.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY)
+            self.send_token_mail(extra_context)
+            return _("sent by email")
+        if info and info.get("reason") == GenerateNotAllowed.COOLDOWN_DURATION_PENDING:
+            return _("A token was sent moments ago. You can ask for a new one at %(time)s.") % {
+                "time": date_format(localtime(info["next_generation_at"]), "TIME_FORMAT")}
+        return _("A token was sent moments ago. Please check your email.")
+
+    def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
+        super().generate_token(length, valid_secs, commit=False)
+        if commit:
+            self.save(update_fields=["token", "valid_until"])
+
+    def send_token_mail(self, extra_context: dict[str, Any] | None = None) -> None:
+        context = {"token": self.token, "device": self, **(extra_context or {})}
+        body = _render(settings.OTP_EMAIL_BODY_TEMPLATE, settings.OTP_EMAIL_BODY_TEMPLATE_PATH,
+                       context)
+        html = _render(settings.OTP_EMAIL_BODY_HTML_TEMPLATE,
+                       settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH, context)
+        send_mail(str(settings.OTP_EMAIL_SUBJECT), body, settings.OTP_EMAIL_SENDER,
+                  [self.recipient], html_message=html)
+
+
+def _render(source: str | None, path: str | None, context: dict[str, Any]) -> str | None:
+    """A template given as text, else by path; None when neither is set."""
+    if source:
+        return engines["django"].from_string(source).render(context)
+    if path:
+        return get_template(path).render(context)
+    return None

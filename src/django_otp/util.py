@@ -1,0 +1,74 @@
+"""Small helpers for keys and tokens."""
+
+from __future__ import annotations
+
+import secrets
+from binascii import unhexlify
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def hex_validator(length: int = 0) -> Callable[[str], None]:
+    """A validator for hex-encoded strings; ``length`` > 0 requires that many bytes."""
+
+    def validate_hex(value: str) -> None:
+        try:
+            raw = unhexlify(value.encode() if isinstance(value, str) else value)
+        except Exception as exc:
+            raise ValidationError(_("%(value)s is not valid hex-encoded data."),
+                                  params={"value": value}, code="invalid") from exc
+        if length > 0 and len(raw) != length:
+            raise ValidationError(
+                _("%(value)s does not represent exactly %(length)d bytes."),
+                params={"value": value, "length": length}, code="length")
+
+    return validate_hex
+
+
+def random_hex(length: int = 20) -> str:
+    """``length`` random bytes, hex-encoded (so twice as many characters)."""
+    return secrets.token_hex(length)
+
+
+def random_number_token(length: int = 6) -> str:
+    """A string of ``length`` random decimal digits."""
+    return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def parse_numeric_token(token: object, max_digits: int = 10) -> int | None:
+    """The integer value of a typed numeric token, or None when it cannot be one.
+
+    Surrounding white space and single spaces between digit groups ("123 456") are allowed;
+    anything else, non-ASCII digits included, is refused rather than guessed at.
+    """
+    if isinstance(token, int) and not isinstance(token, bool):
+        return token if 0 <= token < 10**max_digits else None
+    if not isinstance(token, str):
+        return None
+    digits = token.strip().replace(" ", "")
+    if not digits or len(digits) > max_digits or not set(digits) <= _ASCII_DIGITS:
+        return None
+    return int(digits)
+
+
+def otpauth_url(kind: str, account: str, key: bytes, issuer: str | None = None,
+                **params: object) -> str:
+    """An ``otpauth://`` provisioning URL (the Key Uri Format read by authenticator apps).
+
+    ``kind`` is ``totp`` or ``hotp``; ``params`` adds query parameters such as ``digits``,
+    ``period`` or ``counter`` (None values are left out).
+    """
+    from base64 import b32encode
+    from urllib.parse import quote, urlencode
+
+    label = quote(f"{issuer}:{account}" if issuer else account, safe="@:")
+    query: dict[str, object] = {"secret": b32encode(key).decode().rstrip("="), "algorithm": "SHA1"}
+    query.update((name, value) for name, value in params.items() if value is not None)
+    if issuer:
+        query["issuer"] = issuer
+    return f"otpauth://{kind}/{label}?{urlencode(query, quote_via=quote)}"
