@@ -22,10 +22,14 @@ __all__ = [
 ]
 
 
-def login(request: HttpRequest, device: Device) -> None:
-    """Persist ``device`` as the one that verified the current user in this session."""
+def login(request: HttpRequest, device: Device | None) -> None:
+    """Persist ``device`` as the one that verified the current user in this session.
+
+    Does nothing unless the user is signed in and ``device`` is theirs.
+    """
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if (user is not None and device is not None and user.is_authenticated
+            and device.user_id == user.pk):
         request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         user.otp_device = device
         user.is_verified = _verified_check(user)

@@ -10,6 +10,7 @@ from django.dispatch import Signal
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from . import devices_for_user, match_token
 from .models import Device, VerifyNotAllowed
@@ -31,9 +32,12 @@ class OTPAuthenticationFormMixin:
         "not_interactive": _("The selected OTP device is not interactive"),
         "challenge_message": _("OTP Challenge: %(message)s"),
         "invalid_token": _("Invalid token. Please make sure you have entered it correctly."),
-        "n_failed_attempts": _(
+        "n_failed_attempts": ngettext_lazy(
+            "Verification temporarily disabled because of %(failure_count)d failed attempt, "
+            "please try again soon.",
             "Verification temporarily disabled because of %(failure_count)d failed attempts, "
-            "please try again soon."),
+            "please try again soon.",
+            "failure_count"),
         "verification_not_allowed": _("Verification of the token is currently disabled"),
         "invalid_device": _("Please choose one of your devices."),
     }
@@ -43,8 +47,8 @@ class OTPAuthenticationFormMixin:
 
     def clean_otp(self, user: Any) -> None:
         """Verify the token (or send a challenge) for ``user``; raise a ValidationError on failure."""
-        if user is None:
-            return
+        if user is None or "otp_device" in (getattr(self, "_errors", None) or {}):
+            return  # no device, or one that is not on offer: verify nothing, use up no token
         device = self._chosen_device(user)
         token = self.cleaned_data.get("otp_token")
         user.otp_device = None
@@ -94,9 +98,6 @@ class OTPAuthenticationFormMixin:
             verified = device if device.verify_token(token) else None
         if verified is None:
             otp_verification_failed.send(sender=type(self), user=user, device=device)
-            if device is not None:
-                # A failure may have crossed the threshold: say so now, not on the next try.
-                self._raise_if_not_allowed(device)
             raise forms.ValidationError(self.otp_error_messages["invalid_token"],
                                         code="invalid_token")
         return verified

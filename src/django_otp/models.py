@@ -190,16 +190,12 @@ class SideChannelDevice(Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
-        if self._claim_token(token):
-            return True
-        self._record_failure()
-        return False
-
-    def _claim_token(self, token: Any) -> bool:
-        """Clear the stored token if ``token`` is it and unexpired, in one statement."""
         stored = self.token
         now = timezone.now()
         if (not stored or not isinstance(token, str | int) or self.valid_until <= now
                 or not constant_time_compare(str(token).strip(), stored)):
+            self._record_failure()
             return False
+        # The right token: clear it in the statement that checks it is still there. A request
+        # that loses this race was not guessing, so it is not counted as a failure.
         return self._claim(models.Q(token=stored, valid_until__gt=now), token=None, valid_until=now)

@@ -43,7 +43,7 @@ _ASCII_DIGITS = frozenset("0123456789")
 def parse_numeric_token(token: object, max_digits: int = 10) -> int | None:
     """The integer value of a typed numeric token, or None when it cannot be one.
 
-    Surrounding white space and single spaces between digit groups ("123 456") are allowed;
+    Surrounding white space and spaces between digit groups ("123 456") are ignored;
     anything else, non-ASCII digits included, is refused rather than guessed at.
     """
     if isinstance(token, int) and not isinstance(token, bool):
@@ -66,6 +66,8 @@ def otpauth_url(kind: str, account: str, key: bytes, issuer: str | None = None,
     from base64 import b32encode
     from urllib.parse import quote, urlencode
 
+    # "issuer:account" is split at the first colon, so the issuer cannot keep one.
+    issuer = issuer.replace(":", "") if issuer else None
     label = quote(f"{issuer}:{account}" if issuer else account, safe="@:")
     query: dict[str, object] = {"secret": b32encode(key).decode().rstrip("="), "algorithm": "SHA1"}
     query.update((name, value) for name, value in params.items() if value is not None)

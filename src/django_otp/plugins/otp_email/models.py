@@ -8,7 +8,7 @@ from django.core.mail import send_mail
 from django.db import models
 from django.template import engines
 from django.template.loader import get_template
-from django.utils.formats import date_format
+from django.utils.dateformat import time_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,12 +47,16 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
         """Email a fresh token, unless the cooldown since the last one is still running."""
         allowed, info = self.generate_is_allowed()
         if allowed and self.cooldown_claim():
-            self.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY)
-            self.send_token_mail(extra_context)
+            try:
+                self.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY)
+                self.send_token_mail(extra_context)
+            except Exception:
+                self.cooldown_reset()  # nothing was sent: the user may ask again at once
+                raise
             return _("sent by email")
         if info and info.get("reason") == GenerateNotAllowed.COOLDOWN_DURATION_PENDING:
             return _("A token was sent moments ago. You can ask for a new one at %(time)s.") % {
-                "time": date_format(localtime(info["next_generation_at"]), "TIME_FORMAT")}
+                "time": time_format(localtime(info["next_generation_at"]), "H:i:s")}
         return _("A token was sent moments ago. Please check your email.")
 
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:

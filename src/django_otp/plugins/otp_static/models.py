@@ -33,16 +33,25 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
-        if isinstance(token, str):
-            token = token.strip()
-            if 0 < len(token) <= 16:
-                # The DELETE is the claim: of concurrent requests, one deletes the row.
-                deleted, _per_model = StaticToken.objects.filter(device=self, token=token).delete()
-                if deleted:
-                    type(self)._base_manager.filter(pk=self.pk).update(**self._success_values())
-                    return True
-        self._record_failure()
-        return False
+        match = self._matching_token_id(token)
+        if match is None:
+            self._record_failure()
+            return False
+        # The DELETE is the claim: of concurrent requests, one deletes the row. A request that
+        # loses this race had the right token, so it is not counted as a failure.
+        deleted, _per_model = StaticToken.objects.filter(pk=match).delete()
+        if deleted:
+            self._claim(models.Q())  # writes the success columns, on the row and on self
+        return bool(deleted)
+
+    def _matching_token_id(self, token: Any) -> int | None:
+        if not isinstance(token, str):
+            return None
+        token = token.strip()
+        if not 0 < len(token) <= 16 or "\x00" in token:  # PostgreSQL refuses NUL in text
+            return None
+        return (StaticToken.objects.filter(device=self, token=token)
+                .values_list("pk", flat=True).first())
 
 
 class StaticToken(models.Model):

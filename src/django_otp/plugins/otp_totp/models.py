@@ -62,6 +62,8 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         if not allowed:
             return False
         value = parse_numeric_token(token, self.digits)
+        if self.step <= 0:  # a misconfigured row verifies nothing rather than dividing by zero
+            value = None
         totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
         totp.time = time.time()
         if value is not None and totp.verify(value, self.tolerance, self.last_t + 1):

@@ -1,0 +1,182 @@
+"""Building blocks of the device admins that the plugins register on Django's admin site.
+
+``DeviceAdmin`` is the common list and form of a device; it leaves out the secret fields named
+in ``sensitive_fields`` when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set. ``DeviceConfigAdminMixin``
+adds, for devices with a ``config_url``, a page with the device's QR code and the SVG image
+itself, at ``<pk>/config/`` and ``<pk>/qrcode/`` (URL names ``<app>_<model>_config`` and
+``<app>_<model>_qrcode``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.exceptions import AlreadyRegistered
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .conf import settings
+from .models import Device
+from .qr import write_qrcode_image
+
+__all__ = ["DeviceAdmin", "DeviceConfigAdminMixin", "device_fieldsets", "hide_sensitive_data",
+           "register"]
+
+IDENTITY_FIELDS = ("user", "name", "confirmed")
+THROTTLING_FIELDS = ("throttling_failure_timestamp", "throttling_failure_count")
+TIMESTAMP_FIELDS = ("created_at", "last_used_at")
+
+
+def hide_sensitive_data() -> bool:
+    return bool(settings.OTP_ADMIN_HIDE_SENSITIVE_DATA)
+
+
+def device_fieldsets(config: Sequence[str] = (), state: Sequence[str] = ()) -> list[Any]:
+    """Who owns the device, how it is configured, its state (with throttling and timestamps)."""
+    fieldsets: list[Any] = [(None, {"fields": IDENTITY_FIELDS})]
+    if config:
+        fieldsets.append((_("Configuration"), {"fields": tuple(config)}))
+    fieldsets.append((_("State"), {"fields": (*state, *THROTTLING_FIELDS, *TIMESTAMP_FIELDS)}))
+    return fieldsets
+
+
+class DeviceAdmin(admin.ModelAdmin):
+    """The admin of a device model: who owns it, its name, whether it is confirmed."""
+
+    list_display: Sequence[str] = ("user", "name", "confirmed")
+    list_filter: Sequence[Any] = ("confirmed",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    #: Searched in addition to the owner's username and the device name.
+    search_fields: Sequence[str] = ()
+    #: Secret fields, left out of every form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
+    sensitive_fields: Sequence[str] = ()
+
+    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+        return (f"user__{get_user_model().USERNAME_FIELD}", "name", *self.search_fields)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
+        return [(title, {**options, "fields": self._shown(options["fields"])})
+                for title, options in super().get_fieldsets(request, obj)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Set by the device itself (``TimestampMixin``), not by hand.
+        readonly += [name for name in TIMESTAMP_FIELDS
+                     if name not in readonly and _has_field(self.model, name)]
+        return self._shown(readonly)
+
+    def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        excluded = list(super().get_exclude(request, obj) or ())
+        return excluded + list(self.sensitive_fields) if hide_sensitive_data() else excluded
+
+    def _shown(self, names: Iterable[Any]) -> list[Any]:
+        """``names`` without the sensitive fields, when those are hidden.
+
+        A name may be a tuple of names that the admin shows on one line.
+        """
+        if not hide_sensitive_data():
+            return list(names)
+        shown = []
+        for name in names:
+            if isinstance(name, list | tuple):
+                name = tuple(self._shown(name)) or None
+            elif name in self.sensitive_fields:
+                name = None
+            if name is not None:
+                shown.append(name)
+        return shown
+
+
+class DeviceConfigAdminMixin:
+    """Config page and QR code of a device with a ``config_url``; mix in before ``DeviceAdmin``.
+
+    Both views need the change permission on the device and answer 404 when the device does
+    not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the QR code holds the secret).
+    """
+
+    config_template = "otp/admin/config.html"
+
+    admin_site: admin.AdminSite
+    opts: Any
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the inherited URLs, whose "<path:object_id>/" would swallow ours.
+        return [
+            path("<path:object_id>/config/", self.admin_site.admin_view(self.config_view),
+                 name=self._url_name("config")),
+            path("<path:object_id>/qrcode/", self.admin_site.admin_view(self.qrcode_view),
+                 name=self._url_name("qrcode")),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        shown = super().get_list_display(request)  # type: ignore[misc]
+        if hide_sensitive_data() or not self.has_change_permission(request):  # type: ignore[attr-defined]
+            return shown
+        return (*shown, "config_link")
+
+    @admin.display(description=_("Configuration"))
+    def config_link(self, device: Device) -> str:
+        return format_html('<a href="{}">{}</a>', self._url(device, "config"), _("QR code"))
+
+    def config_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        device = self.get_config_device(request, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Configuration of %(device)s") % {"device": device.name},
+            "opts": self.opts,
+            "original": device,
+            "device": device,
+            "config_url": device.config_url,  # type: ignore[attr-defined]
+            "qrcode_url": self._url(device, "qrcode"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.config_template, context)
+
+    def qrcode_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        device = self.get_config_device(request, object_id)
+        response = HttpResponse(content_type="image/svg+xml")
+        write_qrcode_image(device.config_url, response)  # type: ignore[attr-defined]
+        return response
+
+    def get_config_device(self, request: HttpRequest, object_id: str) -> Device:
+        """The device whose configuration may be shown, or an Http404/PermissionDenied."""
+        if hide_sensitive_data():
+            raise Http404
+        device = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        # Like the admin's own views: the permission first, so that 404s tell no one else.
+        if not self.has_change_permission(request, device):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        if device is None:
+            raise Http404
+        return device
+
+    def _url_name(self, view: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
+
+    def _url(self, device: Device, view: str) -> str:
+        return reverse(f"{self.admin_site.name}:{self._url_name(view)}", args=[device.pk],
+                       current_app=self.admin_site.name)
+
+
+def _has_field(model: type[Model], name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())
+
+
+def register(model: type[Model], admin_class: type[admin.ModelAdmin],
+             site: admin.AdminSite | None = None) -> None:
+    """Register ``admin_class`` for ``model`` unless the project has registered its own."""
+    try:
+        (site or admin.site).register(model, admin_class)
+    except AlreadyRegistered:
+        pass

@@ -1,0 +1,333 @@
+"""The OTP admin site and its login form, and the device admins with their config and QR views."""
+
+import io
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
+from django.urls import reverse
+
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.device_admin import DeviceAdmin, register
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.qr import write_qrcode_image
+
+from ..conftest import totp_now
+
+PASSWORD = "staff-password"
+OTP_LOGIN = "/otpadmin/login/"
+OTP_INDEX = "/otpadmin/"
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", password=PASSWORD, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def superuser_totp(superuser):
+    return TOTPDevice.objects.create(user=superuser, name="phone")
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def otp_login(client, **data):
+    """POST the OTP admin login form as the superuser."""
+    return client.post(OTP_LOGIN, {"username": "root", "password": PASSWORD,
+                                   "next": OTP_INDEX, **data})
+
+
+# The OTP admin site and its login form.
+
+def test_site_defaults():
+    site = OTPAdminSite()
+    assert site.name == "otpadmin"
+    assert site.login_form is OTPAdminAuthenticationForm
+    assert set(OTPAdminAuthenticationForm.base_fields) >= {
+        "username", "password", "otp_device", "otp_token", "otp_challenge"}
+    assert not OTPAdminAuthenticationForm.base_fields["otp_device"].required
+
+
+def test_unverified_staff_is_sent_to_login(superuser_client):
+    response = superuser_client.get(OTP_INDEX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(OTP_LOGIN)
+
+
+def test_login_page_asks_for_a_token(client, db):
+    response = client.get(OTP_LOGIN)
+    assert response.status_code == 200
+    assert 'name="otp_token"' in response.content.decode()
+
+
+def test_unverified_staff_is_told_why(superuser_client):
+    response = superuser_client.get(OTP_LOGIN)
+    assert "also asks for a one-time token" in response.content.decode()
+
+
+def test_login_with_totp_token_verifies_the_session(client, superuser_totp):
+    response = otp_login(client, otp_device=superuser_totp.persistent_id,
+                         otp_token=totp_now(superuser_totp))
+    assert response.status_code == 302
+    assert response["Location"] == OTP_INDEX
+    assert client.session[DEVICE_ID_SESSION_KEY] == superuser_totp.persistent_id
+    assert client.get(OTP_INDEX).status_code == 200
+
+
+def test_signed_in_staff_is_admitted_after_giving_a_token(superuser_client, superuser_totp):
+    assert superuser_client.get(OTP_INDEX).status_code == 302
+    response = otp_login(superuser_client, otp_device=superuser_totp.persistent_id,
+                         otp_token=totp_now(superuser_totp))
+    assert response.status_code == 302
+    assert superuser_client.get(OTP_INDEX).status_code == 200
+
+
+def test_verified_user_is_sent_from_login_to_index(client, superuser_totp):
+    otp_login(client, otp_token=totp_now(superuser_totp))
+    response = client.get(OTP_LOGIN)
+    assert response.status_code == 302
+    assert response["Location"] == OTP_INDEX
+
+
+def test_login_with_token_alone_finds_the_device(client, superuser_totp):
+    response = otp_login(client, otp_token=totp_now(superuser_totp))
+    assert response.status_code == 302
+    assert client.get(OTP_INDEX).status_code == 200
+
+
+def test_password_alone_lists_the_devices(client, superuser_totp):
+    response = otp_login(client)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Please enter your OTP token." in content
+    assert f'value="{superuser_totp.persistent_id}"' in content
+    assert 'name="otp_challenge"' in content
+    assert client.get(OTP_INDEX).status_code == 302
+
+
+def test_wrong_token_is_a_form_error(client, superuser_totp, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # else the error says that verification is locked
+    token = f"{(int(totp_now(superuser_totp)) + 1) % 1000000:06d}"
+    response = otp_login(client, otp_device=superuser_totp.persistent_id, otp_token=token)
+    assert response.status_code == 200
+    assert "Invalid token" in response.content.decode()
+    assert DEVICE_ID_SESSION_KEY not in client.session
+    assert client.get(OTP_INDEX).status_code == 302
+
+
+def test_device_of_another_user_is_a_form_error(client, superuser, totp_device):
+    response = otp_login(client, otp_device=totp_device.persistent_id,
+                         otp_token=totp_now(totp_device))
+    assert response.status_code == 200
+    assert "Please choose one of your devices." in response.content.decode()
+    assert client.get(OTP_INDEX).status_code == 302
+
+
+def test_non_staff_user_with_a_valid_token_is_refused(client, user, totp_device):
+    response = client.post(OTP_LOGIN, {"username": user.username, "password": "secret-password",
+                                       "otp_token": totp_now(totp_device), "next": OTP_INDEX})
+    assert response.status_code == 200
+    assert "staff account" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_challenge_button_emails_a_token(client, superuser):
+    device = EmailDevice.objects.create(user=superuser, name="mail")
+    response = otp_login(client, otp_device=device.persistent_id, otp_challenge="1")
+    assert response.status_code == 200
+    assert "sent by email" in response.content.decode()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [superuser.email]
+    device.refresh_from_db()
+    assert device.token in mail.outbox[0].body
+
+    response = otp_login(client, otp_device=device.persistent_id, otp_token=device.token)
+    assert response.status_code == 302
+    assert client.get(OTP_INDEX).status_code == 200
+
+
+def test_has_permission_needs_the_middleware(superuser):
+    request = RequestFactory().get(OTP_INDEX)
+    request.user = superuser
+    with pytest.raises(ImproperlyConfigured, match="OTPMiddleware"):
+        OTPAdminSite().has_permission(request)
+
+
+# The device admins on Django's default site.
+
+def admin_url(device, view, *args):
+    opts = device._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+@pytest.fixture(params=["totp_device", "hotp_device"])
+def keyed_device(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(params=["totp_device", "hotp_device", "static_device", "email_device"])
+def any_device(request):
+    return request.getfixturevalue(request.param)
+
+
+def svg_of(data):
+    out = io.BytesIO()
+    write_qrcode_image(data, out)
+    return out.getvalue()
+
+
+def test_config_page_shows_the_qr_code(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "config", keyed_device.pk))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert f'src="{admin_url(keyed_device, "qrcode", keyed_device.pk)}"' in content
+    assert keyed_device.name in content
+
+
+def test_qrcode_is_an_svg_of_the_config_url(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "qrcode", keyed_device.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
+    assert response.content == svg_of(keyed_device.config_url)
+    assert response.content != svg_of(keyed_device.config_url + "x")
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_missing_device_is_404(superuser_client, keyed_device, view):
+    assert superuser_client.get(admin_url(keyed_device, view, 999999)).status_code == 404
+    assert superuser_client.get(admin_url(keyed_device, view, "nope")).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_staff_without_change_permission_is_denied(client, make_user, keyed_device, view):
+    staff = make_user("clerk", is_staff=True)
+    opts = keyed_device._meta
+    staff.user_permissions.add(Permission.objects.get(
+        content_type__app_label=opts.app_label, codename=f"view_{opts.model_name}"))
+    client.force_login(staff)
+    assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 403
+    assert client.get(admin_url(keyed_device, view, 999999)).status_code == 403
+    changelist = client.get(admin_url(keyed_device, "changelist"))
+    assert changelist.status_code == 200
+    assert admin_url(keyed_device, "config", keyed_device.pk) not in changelist.content.decode()
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_anonymous_is_sent_to_admin_login(client, keyed_device, view):
+    response = client.get(admin_url(keyed_device, view, keyed_device.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_changelists_render(superuser_client, any_device):
+    response = superuser_client.get(admin_url(any_device, "changelist"))
+    assert response.status_code == 200
+    assert any_device.name in response.content.decode()
+
+
+def test_change_and_add_forms_render(superuser_client, any_device):
+    assert superuser_client.get(admin_url(any_device, "change", any_device.pk)).status_code == 200
+    assert superuser_client.get(admin_url(any_device, "add")).status_code == 200
+
+
+def test_key_is_in_the_change_form(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "change", keyed_device.pk))
+    assert f'value="{keyed_device.key}"' in response.content.decode()
+
+
+def test_changelist_links_to_the_config_page(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "changelist"))
+    assert admin_url(keyed_device, "config", keyed_device.pk) in response.content.decode()
+
+
+def test_static_tokens_are_edited_inline(superuser_client, static_device):
+    response = superuser_client.get(admin_url(static_device, "change", static_device.pk))
+    assert "abcd2345" in response.content.decode()
+
+
+def test_search_by_username(superuser_client, totp_device):
+    response = superuser_client.get(admin_url(totp_device, "changelist"), {"q": "alice"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+
+
+# OTP_ADMIN_HIDE_SENSITIVE_DATA
+
+@pytest.fixture
+def hidden(settings):
+    settings.OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+
+def test_hidden_key_is_not_in_the_change_form(hidden, superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "change", keyed_device.pk))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert keyed_device.key not in content
+    assert 'name="key"' not in content
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_hidden_config_and_qrcode_are_404(hidden, superuser_client, keyed_device, view):
+    assert superuser_client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 404
+
+
+def test_hidden_changelist_has_no_config_link(hidden, superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "changelist"))
+    assert response.status_code == 200
+    assert admin_url(keyed_device, "config", keyed_device.pk) not in response.content.decode()
+
+
+def test_hidden_static_tokens_and_email_token(hidden, superuser_client, static_device,
+                                              email_device):
+    email_device.generate_token()
+    response = superuser_client.get(admin_url(static_device, "change", static_device.pk))
+    assert "abcd2345" not in response.content.decode()
+    response = superuser_client.get(admin_url(email_device, "change", email_device.pk))
+    assert response.status_code == 200
+    assert 'name="token"' not in response.content.decode()
+
+
+def test_hidden_add_form_makes_a_random_key(hidden, superuser_client, user):
+    response = superuser_client.post(admin_url(TOTPDevice(), "add"), {
+        "user": user.pk, "name": "added", "confirmed": "on", "step": 30, "t0": 0, "digits": 6,
+        "tolerance": 1, "drift": 0, "last_t": -1, "throttling_failure_count": 0})
+    assert response.status_code == 302
+    device = TOTPDevice.objects.get(name="added")
+    assert len(device.key) == 40
+
+
+def test_register_keeps_a_project_admin(db):
+    site = admin.AdminSite(name="other")
+    register(TOTPDevice, admin.ModelAdmin, site)
+    project_admin = site._registry[TOTPDevice]
+    register(TOTPDevice, admin.ModelAdmin, site)
+    assert site._registry[TOTPDevice] is project_admin
+
+
+def test_hidden_fields_of_a_plain_device_admin(hidden, superuser, totp_device):
+    class Plain(DeviceAdmin):
+        sensitive_fields = ("key",)
+        fieldsets = [(None, {"fields": ("user", ("name", "key"), "digits")})]
+
+    class Unfielded(DeviceAdmin):
+        sensitive_fields = ("key",)
+
+    request = RequestFactory().get("/")
+    request.user = superuser
+    for admin_class in (Plain, Unfielded):
+        model_admin = admin_class(TOTPDevice, admin.site)
+        assert "key" not in model_admin.get_form(request, totp_device).base_fields
+        shown = flatten_fieldsets(model_admin.get_fieldsets(request, totp_device))
+        assert "key" not in shown
+        assert "name" in shown

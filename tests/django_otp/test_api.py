@@ -1,0 +1,212 @@
+"""The functional API of ``django_otp``: finding devices, verifying tokens, marking sessions."""
+
+import pytest
+from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+
+import django_otp
+from django_otp import (
+    DEVICE_ID_SESSION_KEY,
+    device_classes,
+    devices_for_user,
+    login,
+    match_token,
+    user_has_device,
+    verify_token,
+)
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ..conftest import hotp_at, totp_now
+
+
+def make_request(user=None):
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    request.user = user if user is not None else AnonymousUser()
+    return request
+
+
+def test_session_key_name():
+    assert DEVICE_ID_SESSION_KEY == "otp_device_id"
+
+
+def test_device_classes():
+    assert set(device_classes()) == {TOTPDevice, HOTPDevice, StaticDevice, EmailDevice}
+
+
+# devices_for_user / user_has_device
+
+
+def test_devices_for_user_filters_on_confirmed(user, totp_device, hotp_device):
+    hotp_device.confirmed = False
+    hotp_device.save()
+    assert list(devices_for_user(user)) == [totp_device]
+    assert list(devices_for_user(user, confirmed=False)) == [hotp_device]
+    assert set(devices_for_user(user, confirmed=None)) == {totp_device, hotp_device}
+
+
+def test_devices_for_user_sees_every_kind_and_only_the_users(
+        user, other_user, totp_device, hotp_device, static_device, email_device):
+    TOTPDevice.objects.create(user=other_user, name="theirs")
+    assert set(devices_for_user(user)) == {totp_device, hotp_device, static_device, email_device}
+    assert [device.name for device in devices_for_user(other_user)] == ["theirs"]
+
+
+@pytest.mark.parametrize("anonymous", [None, AnonymousUser()])
+def test_devices_for_anonymous_users(totp_device, anonymous):
+    assert list(devices_for_user(anonymous)) == []
+    assert list(devices_for_user(anonymous, confirmed=None)) == []
+    assert user_has_device(anonymous) is False
+
+
+def test_devices_for_an_unsaved_user(db):
+    from django.contrib.auth import get_user_model
+
+    assert list(devices_for_user(get_user_model()(username="ghost"))) == []
+
+
+def test_user_has_device(user, other_user, totp_device):
+    assert user_has_device(user) is True
+    assert user_has_device(other_user) is False
+    totp_device.confirmed = False
+    totp_device.save()
+    assert user_has_device(user) is False
+    assert user_has_device(user, confirmed=False) is True
+    assert user_has_device(user, confirmed=None) is True
+
+
+# verify_token / match_token
+
+
+def test_verify_token_with_own_device(user, totp_device):
+    token = totp_now(totp_device)
+    assert verify_token(user, totp_device.persistent_id, token) == totp_device
+    assert verify_token(user, totp_device.persistent_id, token) is None  # used
+
+
+def test_verify_token_with_another_users_device(user, other_user, hotp_device):
+    token = hotp_at(hotp_device, 0)
+    assert verify_token(other_user, hotp_device.persistent_id, token) is None
+    hotp_device.refresh_from_db()
+    assert hotp_device.counter == 0  # not consumed
+    assert hotp_device.throttling_failure_count == 0  # and not held against the owner
+    assert verify_token(user, hotp_device.persistent_id, token) == hotp_device
+
+
+@pytest.mark.parametrize("device_id", ["", "garbage", "otp_totp.totpdevice/999999", None, "auth.user/1"])
+def test_verify_token_with_a_bad_device_id(user, totp_device, device_id):
+    assert verify_token(user, device_id, totp_now(totp_device)) is None
+
+
+def test_verify_token_wrong_token(user, static_device):
+    assert verify_token(user, static_device.persistent_id, "wrong") is None
+    assert static_device.token_set.count() == 1
+
+
+@pytest.mark.parametrize("token", ["ab\x00cd", "\x00", "", None, 123456, "x" * 1000])
+def test_match_token_refuses_odd_tokens(user, totp_device, hotp_device, static_device, email_device, token):
+    assert match_token(user, token) is None
+    assert static_device.token_set.count() == 1
+
+
+def test_match_token_finds_the_device(user, totp_device, hotp_device, static_device):
+    assert match_token(user, hotp_at(hotp_device, 2)) == hotp_device
+    assert match_token(user, "abcd2345") == static_device
+    assert match_token(user, "abcd2345") is None
+
+
+def test_match_token_ignores_other_users_and_unconfirmed_devices(user, other_user, hotp_device):
+    theirs = HOTPDevice.objects.create(user=other_user, name="theirs", key=hotp_device.key)
+    assert match_token(other_user, hotp_at(hotp_device, 0)) == theirs
+    hotp_device.refresh_from_db()
+    assert hotp_device.counter == 0
+    hotp_device.confirmed = False
+    hotp_device.save()
+    assert match_token(user, hotp_at(hotp_device, 0)) is None
+
+
+def test_match_token_anonymous(totp_device):
+    assert match_token(AnonymousUser(), totp_now(totp_device)) is None
+
+
+# login() and the session
+
+
+def test_login_marks_the_session(user, totp_device):
+    request = make_request(user)
+    login(request, totp_device)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+    assert request.user.otp_device == totp_device
+    assert request.user.is_verified()
+
+
+def test_login_ignores_anonymous_users(totp_device):
+    request = make_request()
+    login(request, totp_device)
+    assert DEVICE_ID_SESSION_KEY not in request.session
+
+
+def test_login_refuses_another_users_device(user, other_user, totp_device):
+    request = make_request(other_user)
+    login(request, totp_device)
+    assert DEVICE_ID_SESSION_KEY not in request.session
+    assert getattr(request.user, "otp_device", None) is None
+
+
+def test_login_with_no_device_is_harmless(user):
+    request = make_request(user)
+    login(request, None)
+    assert DEVICE_ID_SESSION_KEY not in request.session
+
+
+def test_verification_survives_auth_login_cycling_the_session(user, totp_device):
+    # An anonymous session: auth.login() gives it a new key; the OTP forms leave the device
+    # on the user, and the user_logged_in receiver writes it into the new session.
+    request = make_request()
+    request.session["before"] = 1
+    request.session.save()
+    old_key = request.session.session_key
+    user.otp_device = totp_device
+    auth.login(request, user)
+    assert request.session.session_key != old_key
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_verification_survives_a_second_auth_login(user, totp_device):
+    request = make_request(user)
+    auth.login(request, user)
+    login(request, totp_device)
+    auth.login(request, user)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_auth_login_stores_the_device_of_the_user_logging_in(user, other_user, totp_device):
+    # The session belonged to someone else: auth.login() flushes it, the receiver writes ours.
+    request = make_request(other_user)
+    auth.login(request, other_user)
+    request.session[DEVICE_ID_SESSION_KEY] = "otp_totp.totpdevice/999"
+    user.otp_device = totp_device  # as the OTP forms leave it
+    auth.login(request, user)
+    assert request.session[auth.SESSION_KEY] == str(user.pk)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_auth_login_without_otp_leaves_no_device(user, other_user, totp_device):
+    request = make_request(other_user)
+    auth.login(request, other_user)
+    login(request, TOTPDevice.objects.create(user=other_user, name="theirs"))
+    auth.login(request, user)  # a plain password login as someone else
+    assert DEVICE_ID_SESSION_KEY not in request.session
+    user.otp_device = None
+    auth.login(request, user)
+    assert DEVICE_ID_SESSION_KEY not in request.session
+
+
+def test_functional_api_is_exported():
+    for name in django_otp.__all__:
+        assert hasattr(django_otp, name)

@@ -1,0 +1,279 @@
+"""``OTPTokenForm`` and ``OTPAuthenticationForm``: bad input is a form error, never an exception."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from django_otp.forms import OTPAuthenticationForm, OTPTokenForm, otp_verification_failed
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ..conftest import hotp_at, totp_now
+
+
+def token_form(user, device=None, token="", **extra):
+    data = {"otp_token": token, **extra}
+    if device is not None:
+        data["otp_device"] = device.persistent_id
+    return OTPTokenForm(user, data=data)
+
+
+def auth_form(device=None, token="", password="secret-password", **extra):
+    data = {"username": "alice", "password": password, "otp_token": token, **extra}
+    if device is not None:
+        data["otp_device"] = device.persistent_id
+    return OTPAuthenticationForm(data=data)
+
+
+def error_codes(form):
+    return {error.code for errors in form.errors.as_data().values() for error in errors}
+
+
+@pytest.fixture
+def failures():
+    """The ``otp_verification_failed`` signals sent during the test."""
+    sent = []
+
+    def receiver(sender, **kwargs):
+        sent.append(kwargs)
+
+    otp_verification_failed.connect(receiver)
+    yield sent
+    otp_verification_failed.disconnect(receiver)
+
+
+# OTPTokenForm
+
+
+def test_token_form_valid_token(user, totp_device, failures):
+    form = token_form(user, totp_device, totp_now(totp_device))
+    assert form.is_valid(), form.errors
+    assert user.otp_device == totp_device
+    assert failures == []
+
+
+def test_token_form_offers_the_users_confirmed_devices(user, other_user, totp_device, hotp_device):
+    hotp_device.confirmed = False
+    hotp_device.save()
+    TOTPDevice.objects.create(user=other_user, name="theirs")
+    form = OTPTokenForm(user)
+    assert list(form.fields["otp_device"].choices) == [(totp_device.persistent_id, "default")]
+
+
+def test_token_with_a_space_inside(user, totp_device):
+    token = totp_now(totp_device)
+    form = token_form(user, totp_device, f"{token[:3]} {token[3:]}")
+    assert form.is_valid(), form.errors
+    assert user.otp_device == totp_device
+
+
+def test_hotp_and_static_tokens(user, hotp_device, static_device):
+    assert token_form(user, hotp_device, hotp_at(hotp_device)).is_valid()
+    assert token_form(user, static_device, "abcd2345").is_valid()
+    assert user.otp_device == static_device
+
+
+@pytest.mark.parametrize("token", ["abcdef", "١٢٣٤٥٦", "１２３４５６", "12 34 56 78", "9" * 1000, "-12345",
+                                   "\x00", "<script>"])
+def test_token_form_bad_tokens_are_form_errors(user, totp_device, failures, token):
+    form = token_form(user, totp_device, token)
+    assert not form.is_valid()
+    assert form.errors
+    assert getattr(user, "otp_device", None) is None
+
+
+def test_token_form_empty_token(user, totp_device):
+    form = token_form(user, totp_device, "")
+    assert not form.is_valid()
+    assert "token_required" in error_codes(form)
+
+
+def test_token_form_missing_fields(user, totp_device):
+    form = OTPTokenForm(user, data={})
+    assert not form.is_valid()
+    assert "required" in error_codes(form)  # otp_device
+    assert getattr(user, "otp_device", None) is None
+
+
+def test_first_wrong_token_says_invalid_token(user, totp_device, failures):
+    form = token_form(user, totp_device, "abcdef")
+    assert not form.is_valid()
+    assert error_codes(form) == {"invalid_token"}
+    assert failures == [{"signal": otp_verification_failed, "user": user, "device": totp_device}]
+
+
+def test_throttled_device_says_so(user, totp_device, failures):
+    totp_device.throttling_failure_count = 3
+    totp_device.throttling_failure_timestamp = timezone.now()
+    totp_device.save()
+    form = token_form(user, totp_device, totp_now(totp_device))
+    assert not form.is_valid()
+    assert error_codes(form) == {"n_failed_attempts"}
+    assert "3 failed attempts" in str(form.errors)
+    assert totp_device.verify_token(totp_now(totp_device)) is False  # still locked, not consumed
+
+
+def test_failed_attempts_message_in_the_singular(user, totp_device):
+    totp_device.throttling_failure_count = 1
+    totp_device.throttling_failure_timestamp = timezone.now()
+    totp_device.save()
+    form = token_form(user, totp_device, "123456")
+    assert not form.is_valid()
+    assert "1 failed attempt," in str(form.errors)
+
+
+def test_throttle_expired_lets_the_token_through(user, totp_device):
+    totp_device.throttling_failure_count = 3
+    totp_device.throttling_failure_timestamp = timezone.now() - timedelta(minutes=1)
+    totp_device.save()
+    assert token_form(user, totp_device, totp_now(totp_device)).is_valid()
+
+
+def test_token_form_device_of_another_user(user, other_user, totp_device):
+    theirs = TOTPDevice.objects.create(user=other_user, name="theirs", key=totp_device.key)
+    token = totp_now(theirs)
+    form = token_form(user, theirs, token)
+    assert not form.is_valid()
+    assert getattr(user, "otp_device", None) is None
+    # Neither their device nor the user's own (same key) has used up the token.
+    assert theirs.verify_token(token)
+    assert totp_device.verify_token(token)
+
+
+@pytest.mark.parametrize("device_id", ["garbage", "otp_totp.totpdevice/abc", "auth.user/1", "", "x" * 1000])
+def test_token_form_device_that_does_not_parse(user, totp_device, device_id):
+    form = OTPTokenForm(user, data={"otp_device": device_id, "otp_token": totp_now(totp_device)})
+    assert not form.is_valid()
+    assert getattr(user, "otp_device", None) is None
+
+
+def test_token_form_deleted_device(user, totp_device):
+    form = token_form(user, totp_device, totp_now(totp_device))  # choices made before the delete
+    totp_device.delete()
+    assert not form.is_valid()
+    assert "invalid_device" in error_codes(form)
+
+
+def test_verification_failed_signal(user, hotp_device, failures):
+    assert not token_form(user, hotp_device, hotp_at(hotp_device, 50)).is_valid()
+    assert len(failures) == 1
+    assert failures[0]["user"] == user
+
+
+def test_email_challenge(user, email_device, failures):
+    form = token_form(user, email_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert len(mail.outbox) == 1
+    email_device.refresh_from_db()
+    assert email_device.token in mail.outbox[0].body
+    assert failures == []
+    # The mailed token then verifies.
+    assert token_form(user, email_device, email_device.token).is_valid()
+    assert user.otp_device == email_device
+
+
+def test_email_challenge_twice_sends_one_mail(user, email_device):
+    assert not token_form(user, email_device, otp_challenge="1").is_valid()
+    form = token_form(user, email_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert len(mail.outbox) == 1
+
+
+def test_email_challenge_when_mail_fails(user, email_device):
+    with mock.patch("django_otp.plugins.otp_email.models.send_mail", side_effect=OSError("down")):
+        form = token_form(user, email_device, otp_challenge="1")
+        assert not form.is_valid()
+    assert error_codes(form) == {"challenge_exception"}
+    # Once mail works again, asking again sends one at once: nothing was sent the first time.
+    assert not token_form(user, email_device, otp_challenge="1").is_valid()
+    assert len(mail.outbox) == 1
+
+
+def test_challenge_to_a_non_interactive_device(user, totp_device):
+    form = token_form(user, totp_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"not_interactive"}
+
+
+# OTPAuthenticationForm
+
+
+def test_auth_form_password_and_token(user, totp_device):
+    form = auth_form(totp_device, totp_now(totp_device))
+    assert form.is_valid(), form.errors
+    assert form.get_user() == user
+    assert form.get_user().otp_device == totp_device
+
+
+def test_auth_form_without_a_device_matches_any(user, hotp_device, static_device):
+    form = auth_form(token="abcd2345")
+    assert form.is_valid(), form.errors
+    assert form.get_user().otp_device == static_device
+
+
+def test_auth_form_token_with_a_space(user, totp_device):
+    token = totp_now(totp_device)
+    assert auth_form(totp_device, f"{token[:3]} {token[3:]}").is_valid()
+
+
+def test_auth_form_wrong_password(user, totp_device, failures):
+    token = totp_now(totp_device)
+    form = auth_form(totp_device, token, password="wrong")
+    assert not form.is_valid()
+    assert error_codes(form) == {"invalid_login"}
+    assert failures == []
+    assert totp_device.verify_token(token)  # the token was not used up
+
+
+def test_auth_form_asks_for_the_token_and_offers_devices(user, totp_device):
+    form = auth_form()
+    assert not form.is_valid()
+    assert "token_required" in error_codes(form)
+    assert list(form.fields["otp_device"].widget.choices) == [(totp_device.persistent_id, "default")]
+    assert form.fields["password"].widget.render_value
+
+
+@pytest.mark.parametrize("device_id", ["garbage", "otp_totp.totpdevice/abc", "otp_totp.totpdevice/1/2",
+                                       "nope.nope/1", "otp_totp.totpdevice/99999", "x" * 1000])
+def test_auth_form_device_that_does_not_parse(user, totp_device, device_id):
+    form = auth_form(token=totp_now(totp_device), otp_device=device_id)
+    assert not form.is_valid()
+    assert "invalid_device" in error_codes(form)
+
+
+def test_auth_form_device_of_another_user(user, other_user, totp_device):
+    theirs = TOTPDevice.objects.create(user=other_user, name="theirs")
+    form = auth_form(theirs, totp_now(theirs))
+    assert not form.is_valid()
+    assert "invalid_device" in error_codes(form)
+
+
+def test_auth_form_unconfirmed_device(user, totp_device):
+    totp_device.confirmed = False
+    totp_device.save()
+    form = auth_form(totp_device, totp_now(totp_device))
+    assert not form.is_valid()
+    assert "invalid_device" in error_codes(form)
+
+
+@pytest.mark.parametrize("data", [
+    {}, {"username": "alice"}, {"username": "alice", "password": "secret-password"},
+    {"username": "alice", "password": "secret-password", "otp_token": "x" * 1000},
+    {"username": "alice", "password": "secret-password", "otp_token": "١٢٣٤٥٦"},
+    {"username": "x" * 1000, "password": "p", "otp_token": "123456"},
+])
+def test_auth_form_bad_input_is_a_form_error(user, totp_device, data):
+    form = OTPAuthenticationForm(data=data)
+    assert not form.is_valid()
+    assert form.errors
+
+
+def test_auth_form_email_challenge(user, email_device):
+    form = auth_form(email_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert mail.outbox[0].to == [user.email]

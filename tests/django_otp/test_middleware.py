@@ -1,0 +1,200 @@
+"""``OTPMiddleware`` through the test client: who is verified, and what it costs in queries."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
+from django.test import AsyncClient, RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from django_otp import DEVICE_ID_SESSION_KEY, login
+from django_otp.middleware import OTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+STATUS = "/otp/status/"
+ASYNC_STATUS = "/otp/async-status/"
+DEVICE_TABLES = ("otp_totp_", "otp_hotp_", "otp_static_", "otp_email_")
+
+
+def status(client, url=STATUS):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.json()
+
+
+def set_session_device(client, value):
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = value
+    session.save()
+
+
+def device_queries(queries):
+    return [query["sql"] for query in queries if any(table in query["sql"] for table in DEVICE_TABLES)]
+
+
+@pytest.fixture
+def verified_client(client, user, totp_device):
+    """A client whose session is signed in and verified by ``totp_device``."""
+    client.force_login(user)
+    set_session_device(client, totp_device.persistent_id)
+    return client
+
+
+def test_anonymous_is_not_verified(client, totp_device):
+    assert status(client) == {"authenticated": False, "verified": False, "device": None}
+
+
+def test_signed_in_without_otp_is_not_verified(client, user, totp_device):
+    client.force_login(user)
+    assert status(client) == {"authenticated": True, "verified": False, "device": None}
+
+
+def test_verified_after_django_otp_login(verified_client, totp_device):
+    expected = {"authenticated": True, "verified": True, "device": totp_device.persistent_id}
+    assert status(verified_client) == expected
+    assert status(verified_client) == expected  # and it stays so
+
+
+def test_login_in_a_request_verifies_that_request(user, totp_device):
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = {}
+
+    def view(request):
+        assert not request.user.is_verified()
+        login(request, totp_device)
+        return request.user
+
+    seen = OTPMiddleware(view)(request)
+    assert seen.is_verified()
+    assert seen.otp_device == totp_device
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_deleted_device_is_forgotten(verified_client, totp_device):
+    totp_device.delete()
+    assert status(verified_client)["verified"] is False
+    assert DEVICE_ID_SESSION_KEY not in verified_client.session
+
+
+def test_unconfirmed_device_is_forgotten(verified_client, totp_device):
+    totp_device.confirmed = False
+    totp_device.save()
+    assert status(verified_client) == {"authenticated": True, "verified": False, "device": None}
+    assert DEVICE_ID_SESSION_KEY not in verified_client.session
+    totp_device.confirmed = True
+    totp_device.save()
+    assert status(verified_client)["verified"] is False  # re-confirming does not bring it back
+
+
+def test_another_users_device_does_not_verify(client, user, other_user):
+    theirs = TOTPDevice.objects.create(user=other_user, name="theirs")
+    client.force_login(user)
+    set_session_device(client, theirs.persistent_id)
+    assert status(client)["verified"] is False
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_signing_out_ends_the_verification(verified_client):
+    verified_client.logout()
+    assert status(verified_client) == {"authenticated": False, "verified": False, "device": None}
+
+
+@pytest.mark.parametrize("value", [
+    "", "garbage", "otp_totp.totpdevice/abc", "auth.user/1", "otp_totp.totpdevice/99999999",
+    "x" * 1000, None, 42, ["otp_totp.totpdevice/1"], {"a": 1},
+])
+def test_garbage_session_value(client, user, totp_device, value):
+    client.force_login(user)
+    set_session_device(client, value)
+    assert status(client)["verified"] is False
+    assert client.session.get(DEVICE_ID_SESSION_KEY) is None
+
+
+# Queries
+
+
+def test_no_device_query_unless_asked(verified_client, django_assert_num_queries):
+    # The session and the user, nothing else.
+    with django_assert_num_queries(2) as captured:
+        response = verified_client.get("/otp/username/")
+    assert response.content == b"alice"
+    assert device_queries(captured.captured_queries) == []
+
+
+def test_anonymous_request_makes_no_query(db, client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/otp/username/").content == b""
+
+
+def test_reading_is_verified_costs_one_device_query(verified_client, django_assert_num_queries):
+    with django_assert_num_queries(3) as captured:
+        assert status(verified_client)["verified"] is True
+    assert len(device_queries(captured.captured_queries)) == 1
+
+
+def test_unverified_session_costs_no_device_query(client, user, django_assert_num_queries):
+    client.force_login(user)
+    with django_assert_num_queries(2) as captured:
+        assert status(client)["verified"] is False
+    assert device_queries(captured.captured_queries) == []
+
+
+def test_the_device_is_loaded_once_per_request(user, totp_device):
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = {DEVICE_ID_SESSION_KEY: totp_device.persistent_id}
+
+    def view(request):
+        with CaptureQueriesContext(connection) as captured:
+            for _ in range(3):
+                assert request.user.is_verified()
+                assert request.user.otp_device == totp_device
+        return captured
+
+    assert len(OTPMiddleware(view)(request).captured_queries) == 1
+
+
+# ASGI: an async view reads the user with ``await request.auser()``
+
+
+def async_status(sync_client=None):
+    """The status view through ASGI, with the session cookie of ``sync_client`` if given."""
+    client = AsyncClient()
+    if sync_client is not None:
+        client.cookies = sync_client.cookies
+    response = async_to_sync(client.get)(ASYNC_STATUS)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_async_anonymous(totp_device):
+    assert async_status() == {"authenticated": False, "verified": False, "device": None}
+
+
+def test_async_signed_in_without_otp(client, user):
+    client.force_login(user)
+    assert async_status(client) == {"authenticated": True, "verified": False, "device": None}
+
+
+def test_async_verified(verified_client, totp_device):
+    assert async_status(verified_client) == {
+        "authenticated": True, "verified": True, "device": totp_device.persistent_id}
+
+
+def test_async_unconfirmed_device(verified_client, totp_device):
+    totp_device.confirmed = False
+    totp_device.save()
+    assert async_status(verified_client)["verified"] is False
+    assert DEVICE_ID_SESSION_KEY not in verified_client.session
+
+
+def test_async_another_users_device(client, user, other_user):
+    client.force_login(user)
+    set_session_device(client, TOTPDevice.objects.create(user=other_user, name="x").persistent_id)
+    assert async_status(client)["verified"] is False
+
+
+def test_async_garbage_session_value(client, user):
+    client.force_login(user)
+    set_session_device(client, "otp_totp.totpdevice/not-a-number")
+    assert async_status(client)["verified"] is False
