@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_hotp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "two_factor",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,10 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+# The admin patch is tested on its own (tests/two_factor/test_admin.py); elsewhere the admin
+# sites keep their own login pages.
+TWO_FACTOR_PATCH_ADMIN = False
 STATIC_URL = "/static/"
 
 if django.VERSION >= (6, 1):  # the test runner swaps in the locmem backend either way

@@ -69,3 +69,10 @@ async def otp_async_protected_view(request):
 urlpatterns += [
     path("otp/async-required/", otp_required(otp_async_protected_view)),
 ]
+
+# two_factor, as a site includes it.
+from django.urls import include  # noqa: E402
+
+from two_factor.urls import urlpatterns as tf_urls  # noqa: E402
+
+urlpatterns += [path("", include(tf_urls))]

@@ -1,0 +1,125 @@
+"""Admin sites that demand an OTP-verified staff session.
+
+``AdminSiteOTPRequired`` (or ``AdminSiteOTPRequiredMixin`` on your own ``AdminSite``) admits
+active staff users whose session was verified by a device, on every admin URL; everyone else is
+sent to the two_factor sign-in (``LOGIN_URL``). Custom admin views must be wrapped with
+``admin_view()`` or check ``has_permission()``.
+
+``patch_admin()`` is something else: it only makes the default admin site's login page redirect
+to the two_factor sign-in, so that there is one sign-in page. It does not demand OTP, and no
+other site is touched. ``TwoFactorConfig.ready()`` calls it only when ``TWO_FACTOR_PATCH_ADMIN``
+is true.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from django_otp import user_has_device
+
+__all__ = [
+    "AdminSiteOTPRequiredMixin", "AdminSiteOTPRequired", "patch_admin", "unpatch_admin", "is_admin_patched",
+]
+
+
+def _safe_next(site: AdminSite, request: HttpRequest) -> str:
+    """The ``next`` of the request if it stays on this host, else the site's index."""
+    target = request.POST.get(REDIRECT_FIELD_NAME, request.GET.get(REDIRECT_FIELD_NAME))
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("admin:index", current_app=site.name)
+
+
+def _sign_in_url(request: HttpRequest) -> str:
+    """``LOGIN_URL``; the two_factor sign-in if LOGIN_URL is this very page (no loop)."""
+    url = str(resolve_url(django_settings.LOGIN_URL))
+    if url.split("?")[0] == request.path:
+        url = reverse("two_factor:login")
+    return url
+
+
+def _login_redirect(site: AdminSite, request: HttpRequest) -> HttpResponse:
+    """What an admin login page does: the admitted go on, the others go to the sign-in."""
+    target = _safe_next(site, request)
+    if request.method == "GET" and site.has_permission(request):
+        return HttpResponseRedirect(target)
+    return redirect_to_login(target, _sign_in_url(request))
+
+
+class AdminSiteOTPRequiredMixin:
+    """Admit active staff users verified by a device; put it before ``AdminSite``.
+
+    Custom admin views must be wrapped with ``admin_view()`` or check ``has_permission()``.
+    """
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):  # type: ignore[misc]
+            return False
+        return _is_verified(request.user)
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """No form here: send the user to the two_factor sign-in (``LOGIN_URL``) with ``next``.
+
+        Staff signed in with the password alone who have no device yet are sent to the setup
+        wizard instead: the sign-in could never verify them.
+        """
+        user = request.user
+        if (user.is_active and user.is_staff and not _is_verified(user)
+                and not user_has_device(user)):
+            return HttpResponseRedirect(reverse("two_factor:setup"))
+        return _login_redirect(self, request)  # type: ignore[arg-type]
+
+
+class AdminSiteOTPRequired(AdminSiteOTPRequiredMixin, AdminSite):
+    """An ``AdminSite`` for OTP-verified staff users."""
+
+
+def _is_verified(user: Any) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None:
+        raise ImproperlyConfigured(
+            "AdminSiteOTPRequired needs 'django_otp.middleware.OTPMiddleware' in MIDDLEWARE, "
+            "after 'django.contrib.auth.middleware.AuthenticationMiddleware'.")
+    return bool(is_verified())
+
+
+def _patched_login(self: AdminSite, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The default admin's login page, patched: redirect to the two_factor sign-in."""
+    return _login_redirect(self, request)
+
+
+def patch_admin() -> None:
+    """Make the default admin site's login page redirect to the two_factor sign-in.
+
+    Only ``django.contrib.admin.site`` (the configured default site) is changed, and only its
+    ``login``; call it before the site's URLs are built (``AppConfig.ready()`` is early enough).
+    Without ``django.contrib.admin`` in INSTALLED_APPS there is nothing to patch.
+    """
+    if apps.is_installed("django.contrib.admin") and not is_admin_patched():
+        admin.site.login = MethodType(_patched_login, admin.site)
+
+
+def unpatch_admin() -> None:
+    """Give the default admin site its own login page back."""
+    if is_admin_patched():
+        del admin.site.login
+
+
+def is_admin_patched() -> bool:
+    """Whether ``patch_admin()`` is in force."""
+    return (apps.is_installed("django.contrib.admin")
+            and getattr(admin.site.login, "__func__", None) is _patched_login)

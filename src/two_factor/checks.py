@@ -1,0 +1,123 @@
+"""System checks of two_factor, with stable ids.
+
+- ``two_factor.E001``: ``two_factor`` is listed after one of its plugins in INSTALLED_APPS.
+- ``two_factor.E002``: ``TWO_FACTOR_LOGIN_TIMEOUT`` is not a number of seconds (0 or more).
+- ``two_factor.E003``: a ``two_factor.plugins.*`` app is installed without ``two_factor``.
+- ``two_factor.W001``: ``OTPMiddleware`` is not in MIDDLEWARE.
+- ``two_factor.W002``: ``TWO_FACTOR_REMEMBER_COOKIE_AGE`` is neither None nor a positive integer.
+- ``two_factor.W003``: ``TWO_FACTOR_SMS_GATEWAY`` or ``TWO_FACTOR_CALL_GATEWAY`` cannot be imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from .conf import settings
+
+PLUGIN_PREFIX = "two_factor.plugins."
+OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
+
+
+def _app_names() -> list[str]:
+    """INSTALLED_APPS as app modules (``x.apps.SomeConfig`` counts as ``x``)."""
+    return [entry.split(".apps.")[0] for entry in django_settings.INSTALLED_APPS]
+
+
+@register(Tags.compatibility)
+def check_app_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E001: plugins must come after ``two_factor`` in INSTALLED_APPS."""
+    names = _app_names()
+    if "two_factor" not in names:
+        return []
+    plugins = [name for name in names[:names.index("two_factor")] if name.startswith(PLUGIN_PREFIX)]
+    if not plugins:
+        return []
+    return [Error(
+        f"'two_factor' is listed after its plugin(s) {', '.join(plugins)} in INSTALLED_APPS.",
+        hint="List 'two_factor' before every 'two_factor.plugins.*' app, so that its templates "
+             "and methods come first.",
+        id="two_factor.E001")]
+
+
+@register(Tags.compatibility)
+def check_plugins_have_core(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E003: a plugin needs the ``two_factor`` app itself."""
+    names = _app_names()
+    plugins = [name for name in names if name.startswith(PLUGIN_PREFIX)]
+    if not plugins or "two_factor" in names:
+        return []
+    return [Error(
+        f"{', '.join(plugins)} is installed but 'two_factor' is not in INSTALLED_APPS.",
+        hint="Add 'two_factor' to INSTALLED_APPS, before its plugins.",
+        id="two_factor.E003")]
+
+
+@register(Tags.security)
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W001: OTPMiddleware is needed to know who is verified."""
+    if OTP_MIDDLEWARE in (getattr(django_settings, "MIDDLEWARE", None) or []):
+        return []
+    return [Warning(
+        f"'{OTP_MIDDLEWARE}' is not in MIDDLEWARE: no request will count as verified.",
+        hint="Add it after 'django.contrib.auth.middleware.AuthenticationMiddleware'.",
+        id="two_factor.W001")]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@register(Tags.security)
+def check_remember_cookie_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W002: the remember-device cookie lives a positive number of seconds, or is off."""
+    age = settings.TWO_FACTOR_REMEMBER_COOKIE_AGE
+    if age is None or (isinstance(age, int) and not isinstance(age, bool) and age > 0):
+        return []
+    return [Warning(
+        f"TWO_FACTOR_REMEMBER_COOKIE_AGE is {age!r}; it must be None or a positive whole number of seconds.",
+        hint="Set it to None to turn 'remember this browser' off, or to e.g. 30 * 24 * 3600.",
+        id="two_factor.W002")]
+
+
+@register(Tags.security)
+def check_login_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E002: the time allowed between the password and the token, in seconds."""
+    timeout = settings.TWO_FACTOR_LOGIN_TIMEOUT
+    if _is_number(timeout) and timeout >= 0:
+        return []
+    return [Error(
+        f"TWO_FACTOR_LOGIN_TIMEOUT is {timeout!r}; it must be a number of seconds, 0 or more.",
+        hint="Use e.g. 600 (ten minutes), or 0 for no limit.",
+        id="two_factor.E002")]
+
+
+@register(Tags.compatibility)
+def check_gateways(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W003: a gateway setting names a class that cannot be imported."""
+    messages: list[CheckMessage] = []
+    for name in ("TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY"):
+        path = getattr(settings, name)
+        if path is None:
+            continue
+        problem = _import_problem(path)
+        if problem:
+            messages.append(Warning(
+                f"{name} is {path!r}, which cannot be imported: {problem}",
+                hint="Give the dotted path of a gateway class, e.g. "
+                     "'two_factor.gateways.fake.Fake', or None to turn the method off.",
+                id="two_factor.W003"))
+    return messages
+
+
+def _import_problem(path: Any) -> str | None:
+    if not isinstance(path, str):
+        return "it is not a dotted path"
+    try:
+        import_string(path)
+    except Exception as error:  # noqa: BLE001 - any failure to import is what we report
+        return str(error) or type(error).__name__
+    return None

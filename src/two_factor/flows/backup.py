@@ -1,0 +1,58 @@
+"""Backup tokens: single-use codes in the user's ``StaticDevice`` named ``backup``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+BACKUP_DEVICE_NAME = "backup"
+
+
+def backup_device(user: Any, *, create: bool = True) -> StaticDevice | None:
+    """The user's backup device, created on first use (unless ``create`` is False).
+
+    Like ``get_or_create``, but a user who somehow has two of them gets the oldest one rather
+    than an error.
+    """
+    device = _backup_devices(user).first()
+    if device is None and create:
+        device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
+    return device
+
+
+def backup_token_count(user: Any) -> int:
+    """How many unused backup tokens the user has left (one query)."""
+    return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME).count()
+
+
+def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:
+    """Replace the user's backup tokens by ``number`` new ones, and return them.
+
+    The old tokens die in one DELETE, the new ones are written in one INSERT, in one
+    transaction; the device row is locked (where the database can), so that two requests at
+    once leave ``number`` tokens, not twice as many.
+    """
+    with transaction.atomic():
+        device = _backup_devices(user).select_for_update().first()
+        if device is None:
+            device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
+        device.token_set.all().delete()
+        tokens = _distinct_random_tokens(number)
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=token) for token in tokens)
+    return tokens
+
+
+def _backup_devices(user: Any):
+    return StaticDevice.objects.filter(user=user, name=BACKUP_DEVICE_NAME).order_by("pk")
+
+
+def _distinct_random_tokens(number: int) -> list[str]:
+    tokens: list[str] = []
+    while len(tokens) < number:
+        token = StaticToken.random_token()
+        if token not in tokens:
+            tokens.append(token)
+    return tokens

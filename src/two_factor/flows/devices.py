@@ -1,0 +1,63 @@
+"""A user's devices as a whole: what the profile shows, and removing them all (disable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+
+from ..plugins.registry import registry
+from ..utils import default_device, forget_default_device
+from .backup import backup_token_count
+
+
+def remove_all_devices(user: Any) -> int:
+    """Delete every device of ``user``, of every device model, confirmed or not.
+
+    Each device is deleted through its own ``delete()``, so that a plugin's clean-up runs; all
+    or none go, in one transaction. Returns the number of devices removed.
+    """
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=None))
+        for device in devices:
+            device.delete()
+    forget_default_device(user)
+    return len(devices)
+
+
+def forget_verification(request: Any) -> None:
+    """End the OTP verification of this session: the user is signed in with a password only."""
+    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        user.otp_device = None
+
+
+def profile_context(user: Any) -> dict[str, Any]:
+    """What the profile page shows: the default method, backup methods, backup tokens.
+
+    Hook for plugins: a registered method may define ``get_profile_context(user)`` returning
+    a dict merged into this one (the phone methods fill ``backup_phones`` and
+    ``available_phone_methods`` that way). Such a method presents its own devices, so they are
+    left out of ``backup_methods``. The core imports no plugin.
+    """
+    device = default_device(user)
+    method = registry.method_from_device(device) if device is not None else None
+    context: dict[str, Any] = {
+        "default_device": device,
+        "default_device_type": type(device).__name__ if device is not None else None,
+        "default_method": method,
+        "backup_methods": [],
+        "backup_tokens": backup_token_count(user),
+        "backup_phones": [],
+        "available_phone_methods": [],
+    }
+    for other in registry.get_methods():
+        hook = getattr(other, "get_profile_context", None)
+        if hook is not None:
+            context.update(hook(user))
+        else:
+            context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
+    return context

@@ -1,0 +1,217 @@
+"""The work of signing in, as plain functions that ``two_factor.views.LoginView`` calls.
+
+Between the password step and the token step the session keeps only a small dict (the wizard's
+``extra_data``): when the password was checked, the user's session auth hash (it changes with the
+password), and the persistent id of the device asked for a token. The user's pk and backend are
+kept by ``LoginStorage``. Nothing else: no form data, no password.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import login as auth_login
+from django.core.signing import BadSignature, SignatureExpired
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
+
+import django_otp
+from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+from ..conf import settings
+from ..plugins.registry import registry
+from ..signals import user_verified
+from ..utils import default_device
+from .remember import remember_cookies, validate_remember_device_cookie
+
+logger = logging.getLogger("two_factor")
+
+BACKUP_DEVICE_NAME = "backup"
+
+#: What the user is told when the sign-in cannot go on as asked.
+MESSAGES = {
+    "timeout": _("Your sign-in timed out, please start again."),
+    "changed": _("Your account changed during sign-in, please start again."),
+    "start_again": _("Your sign-in was not found or has expired, please start again."),
+    "not_your_device": _("This device cannot be used to sign in to your account."),
+    "no_backup_tokens": _("You have no backup tokens left."),
+}
+
+
+def now() -> float:
+    """The clock of the sign-in timeout (a seam for tests)."""
+    return time.time()
+
+
+# Devices
+
+
+def sign_in_device(user: Any) -> Device | None:
+    """The device asked for a token: the default one, else a confirmed one a method knows."""
+    device = default_device(user)
+    if device is not None:
+        return device
+    for method in registry.get_methods():
+        devices = method.get_devices(user)
+        if devices:
+            return devices[0]
+    return None
+
+
+def other_devices(user: Any, main_device: Device | None) -> list[Device]:
+    """The devices the user may pick instead of ``main_device``, from every method."""
+    return [device for method in registry.get_methods()
+            for device in method.get_other_authentication_devices(user, main_device)]
+
+
+def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
+    """What the token and backup steps show: the device, the others to pick, backup tokens."""
+    if user is None or step == "auth":
+        return {"device": None, "verbose_action": None, "other_devices": [],
+                "other_device_actions": [], "backup_tokens": 0}
+    method = registry.method_from_device(device) if device is not None else None
+    others = other_devices(user, device)
+    return {
+        "device": device,
+        "verbose_action": method.get_verbose_action(device) if method else None,
+        "other_devices": others,
+        "other_device_actions": [(other, other_method.get_action(other)) for other in others
+                                 if (other_method := registry.method_from_device(other))],
+        "backup_tokens": backup_token_count(user) if step == "token" else 0,
+    }
+
+
+def signed_in_already(user: Any) -> bool:
+    """Whether ``user`` needs no sign-in: verified, or signed in and without a device."""
+    if not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified()) or not user_has_device(user)
+
+
+def find_user_device(user: Any, persistent_id: Any, require_method: bool = False) -> Device | None:
+    """``user``'s confirmed device named by ``persistent_id`` (any value), or None."""
+    device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
+    if device is None or device.user_id != user.pk or not device.confirmed:
+        return None
+    if require_method and registry.method_from_device(device) is None:
+        return None
+    return device
+
+
+def backup_device(user: Any) -> StaticDevice | None:
+    """The user's confirmed static device named ``backup`` (their backup tokens)."""
+    return StaticDevice.objects.filter(user=user, name=BACKUP_DEVICE_NAME, confirmed=True).first()
+
+
+def backup_token_count(user: Any) -> int:
+    return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME,
+                                      device__confirmed=True).count()
+
+
+def send_challenge(device: Device) -> str | None:
+    """Ask an interactive device for a challenge (a text message, a call, ...).
+
+    Returns the message for the user, also when the device fails (a gateway that is down).
+    """
+    try:
+        message = device.generate_challenge()
+    except Exception:  # the sign-in must go on with another method, not end in a 500
+        logger.exception("Could not generate a challenge for %s", device.persistent_id)
+        return str(_("The token could not be sent. Please try again or use another method."))
+    return str(message) if message else None
+
+
+# The state kept between the steps
+
+
+def begin(state: dict[str, Any], request: Any, user: Any) -> Device | None:
+    """The password of ``user`` was right: record it in ``state`` (the wizard's extra data).
+
+    Returns the device to ask for a token, or None. A device that a remember cookie of this
+    browser vouches for is recorded as ``remembered``: the token step is skipped.
+    """
+    device = sign_in_device(user)
+    state.clear()
+    state.update(started=now(), auth_hash=user.get_session_auth_hash(),
+                 device=device.persistent_id if device is not None else None)
+    remembered = remembered_device(request, user) if device is not None else None
+    if remembered is not None:
+        state.update(device=remembered.persistent_id, remembered=True)
+        return remembered
+    return device
+
+
+def cancel_reason(state: dict[str, Any], user: Any) -> str | None:
+    """Why the sign-in in progress may not go on (a key of ``MESSAGES``), or None.
+
+    ``user`` is the user loaded again from the session (None once deleted or deactivated).
+    """
+    if user is None or not getattr(user, "is_active", True):
+        return "changed"
+    if not constant_time_compare(str(state.get("auth_hash", "")), user.get_session_auth_hash()):
+        return "changed"
+    timeout = settings.TWO_FACTOR_LOGIN_TIMEOUT
+    started = state.get("started")
+    if timeout and (not isinstance(started, int | float) or now() - started > int(timeout)):
+        return "timeout"
+    return None
+
+
+# Remember-device cookies
+
+
+def remembered_device(request: Any, user: Any) -> Device | None:
+    """The device that a valid remember cookie of this browser names for ``user``, or None.
+
+    A malformed or expired cookie is ignored; a forged one is ignored and counts as a failed
+    attempt on the device it claims to be for. A throttled device is not accepted by cookie.
+    """
+    if not settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
+        return None
+    cookies = [cookie for cookie in remember_cookies(request) if _well_formed(cookie)]
+    if not cookies:
+        return None
+    devices = [device for device in devices_for_user(user) if device.verify_is_allowed()[0]]
+    for cookie in cookies:
+        for device in devices:
+            if _cookie_matches(cookie, user, device):
+                return device
+    return None
+
+
+def _well_formed(cookie: str) -> bool:
+    return isinstance(cookie, str) and len(cookie) <= 256 and cookie.count(":") == 2
+
+
+def _cookie_matches(cookie: str, user: Any, device: Device) -> bool:
+    try:
+        return validate_remember_device_cookie(cookie, user, device.persistent_id)
+    except SignatureExpired:
+        return False
+    except BadSignature:
+        logger.info("A forged remember-device cookie for %s", device.persistent_id)
+        throttle_increment = getattr(device, "throttle_increment", None)
+        if throttle_increment is not None:
+            throttle_increment()
+        return False
+
+
+# The end
+
+
+def complete_sign_in(request: Any, user: Any, device: Device | None, sender: Any) -> None:
+    """Sign ``user`` in (a new session key), verified by ``device`` when there is one."""
+    if SESSION_KEY in request.session:
+        # Already signed in (with a password only, say): ``auth.login`` keeps the key of a
+        # session of the same user, but a session that gains a verification gets a new one.
+        request.session.cycle_key()
+    auth_login(request, user)
+    if device is not None:
+        django_otp.login(request, device)
+        user_verified.send(sender=sender, request=request, user=user, device=device)

@@ -1,0 +1,135 @@
+"""Setting up a second factor: who may, the secret in progress, and the finished device.
+
+Plain functions; ``two_factor.views.setup`` calls them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from base64 import b32encode
+from binascii import unhexlify
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import transaction
+
+import django_otp
+from django_otp.util import random_hex
+
+from ..utils import default_device, forget_default_device, get_otpauth_url, totp_digits
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.http import HttpRequest
+
+    from django_otp.models import Device
+
+#: The session key of the generator secret while the setup wizard runs (the QR view reads it).
+SECRET_SESSION_KEY = "django_two_factor-qr_secret_key"
+_SECRET_BYTES = 20
+_HEX_SECRET = re.compile(rf"[0-9a-f]{{{2 * _SECRET_BYTES}}}")
+
+
+class SetupAccess(enum.Enum):
+    ALLOWED = "allowed"
+    ANONYMOUS = "anonymous"
+    #: Has a device, but this session was not verified with one: may not add or verify another.
+    REFUSED = "refused"
+    #: Verified, with a default device already: nothing left to set up.
+    COMPLETE = "complete"
+
+
+def setup_access(user: Any) -> SetupAccess:
+    """May ``user`` run the setup wizard now?"""
+    if user is None or not user.is_authenticated:
+        return SetupAccess.ANONYMOUS
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and is_verified():
+        return SetupAccess.COMPLETE if default_device(user) is not None else SetupAccess.ALLOWED
+    if django_otp.user_has_device(user):
+        return SetupAccess.REFUSED
+    return SetupAccess.ALLOWED
+
+
+def get_secret(session: SessionBase) -> str | None:
+    """The hex secret of the generator being set up, or None (none, or not one of ours)."""
+    secret = session.get(SECRET_SESSION_KEY)
+    return secret if isinstance(secret, str) and _HEX_SECRET.fullmatch(secret) else None
+
+
+def get_or_create_secret(session: SessionBase) -> str:
+    """The secret in progress; a new random one when there is none."""
+    secret = get_secret(session)
+    if secret is None:
+        secret = random_hex(_SECRET_BYTES)
+        session[SECRET_SESSION_KEY] = secret
+    return secret
+
+
+def drop_secret(session: SessionBase) -> None:
+    session.pop(SECRET_SESSION_KEY, None)
+
+
+def setup_otpauth_url(request: HttpRequest, secret: str) -> str:
+    """The ``otpauth://`` URL of the generator being set up: issuer (the site's name),
+    account (the username), the secret in base32 and the number of digits."""
+    base32 = b32encode(unhexlify(secret)).decode()
+    return get_otpauth_url(accountname=request.user.get_username(), secret=base32,
+                           issuer=get_current_site(request).name, digits=totp_digits())
+
+
+def save_pending_device(user: Any, device: Device) -> Device:
+    """Store ``device`` unconfirmed (it counts for nothing yet) so it can check its first token."""
+    device.user = user
+    device.name = "default"
+    device.confirmed = False
+    device.save()
+    return device
+
+
+def get_pending_device(user: Any, persistent_id: Any) -> Device | None:
+    """``user``'s unconfirmed device named by ``persistent_id``, or None."""
+    from django_otp.models import Device
+
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if device is None or device.user_id != user.pk or device.confirmed:
+        return None
+    return device
+
+
+def discard_pending_device(user: Any, persistent_id: Any) -> None:
+    device = get_pending_device(user, persistent_id)
+    if device is not None:
+        device.delete()
+
+
+@contextmanager
+def one_setup_at_a_time(user: Any) -> Iterator[None]:
+    """A transaction that holds ``user``'s row locked: the ends of two concurrent setups of one
+    user (a double-clicked "Next") run one after the other."""
+    with transaction.atomic():
+        list(get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+        yield
+
+
+def has_default_device(user: Any) -> bool:
+    """Whether ``user`` has a default device now (not as remembered earlier in the request)."""
+    forget_default_device(user)
+    return default_device(user) is not None
+
+
+def complete_setup(request: HttpRequest, device: Device) -> Device:
+    """Keep ``device`` as the user's confirmed default device and verify the session with it."""
+    user = request.user
+    if device.pk is None or not device.confirmed:
+        device.user = user
+        device.name = "default"
+        device.confirmed = True
+        device.save()
+    django_otp.login(request, device)
+    forget_default_device(user)
+    return device

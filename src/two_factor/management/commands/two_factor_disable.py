@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_lazy, ngettext
+
+from two_factor.flows.devices import remove_all_devices
+
+from .two_factor_status import find_users
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("Disables two-factor authentication for the given users: removes all their devices.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("usernames", nargs="+", metavar="username")
+
+    def handle(self, *args, **options):
+        # Every name is checked before anything is removed.
+        for user in find_users(options["usernames"]):
+            count = remove_all_devices(user)
+            message = ngettext("%(username)s: %(count)d device removed",
+                               "%(username)s: %(count)d devices removed", count)
+            self.stdout.write(message % {"username": user.get_username(), "count": count})

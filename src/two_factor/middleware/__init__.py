@@ -1,0 +1,1 @@
+"""Middleware kept for old settings files; see ``threadlocals``."""

@@ -1,0 +1,213 @@
+"""``LoginView``: the password, then a token of the user's device (or a backup token).
+
+A thin wizard over ``two_factor.flows.login``. Steps: ``auth`` (username and password),
+``token`` (when the user has a device, unless a remember cookie vouches for it) and ``backup``
+(when the user asks for it). Every step is validated once; between the steps the session keeps
+only the user's pk and backend and the small state that ``flows.login.begin`` records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import RedirectURLMixin
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from ..conf import settings
+from ..flows import login as flows
+from ..flows.remember import set_remember_cookie
+from ..forms import AuthenticationTokenForm, BackupTokenForm
+from ..plugins.registry import registry
+from ..wizard.storage import LoginStorage
+from ..wizard.views import IdempotentSessionWizardView
+
+
+def _has_token_step(wizard: LoginView) -> bool:
+    state = wizard.storage.extra_data
+    return bool(state.get("device")) and not state.get("remembered") and not state.get("backup")
+
+
+def _has_backup_step(wizard: LoginView) -> bool:
+    return bool(wizard.storage.extra_data.get("backup"))
+
+
+@method_decorator([sensitive_post_parameters(), csrf_protect, never_cache], name="dispatch")
+class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
+    template_name = "two_factor/core/login.html"
+    storage_name = "two_factor.views.utils.LoginStorage"
+    form_list = (("auth", AuthenticationForm), ("token", AuthenticationTokenForm),
+                 ("backup", BackupTokenForm))
+    condition_dict = {"token": _has_token_step, "backup": _has_backup_step}
+    idempotent_dict = {"auth": False, "token": False, "backup": False}
+    redirect_authenticated_user = False
+    notice: Any = None
+
+    def get_default_redirect_url(self) -> str:
+        return resolve_url(self.next_page or django_settings.LOGIN_REDIRECT_URL)
+
+    # The user and devices of the sign-in in progress, each loaded at most once per request.
+
+    def get_user(self) -> Any:
+        if "_user" not in self.__dict__:
+            in_progress = self.storage.data.get(LoginStorage.authenticated_user_key)
+            self._user = self.storage.authenticated_user if in_progress else None
+        return self._user
+
+    def get_device(self, step: str | None = None) -> Any:
+        """The device of ``step``: the backup device, or the one asked for a token."""
+        backup = (step or self.steps.current) == "backup"
+        name = "_backup_device" if backup else "_device"
+        if name not in self.__dict__:
+            user, device_id = self.get_user(), self.storage.extra_data.get("device")
+            if user is None or not device_id:
+                self.__dict__[name] = None
+            else:
+                self.__dict__[name] = (flows.backup_device(user) if backup
+                                       else flows.find_user_device(user, device_id))
+        return self.__dict__[name]
+
+    def _forget(self, **keep: Any) -> None:
+        for name in ("_user", "_device", "_backup_device", "_resolved_form_list",
+                     "_cache_signature"):
+            self.__dict__.pop(name, None)
+        self.__dict__.update(keep)
+
+    # Requests
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.redirect_authenticated_user and flows.signed_in_already(request.user):
+            redirect_to = self.get_success_url()
+            if redirect_to != request.path:
+                return HttpResponseRedirect(redirect_to)
+        response = super().get(request, *args, **kwargs)
+        response.render()
+        # A visitor who only looks at the page gets no session: the password step starts one.
+        session = request.session
+        if session.session_key is None and list(session.keys()) == [self.storage.prefix]:
+            session.modified = False
+        return response
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        data, state = self.request.POST, self.storage.extra_data
+        posted_step = data.get(f"{self.prefix}-current_step")
+        if state.get("device") and posted_step != "auth":  # a sign-in in progress goes on
+            reason = flows.cancel_reason(state, self.get_user())
+            if reason is not None or self.get_device("token") is None:
+                return self.restart(reason or "changed")  # or the device was removed
+        if "challenge_device" in data:
+            return self.choose_device(data["challenge_device"])
+        goto = data.get("wizard_goto_step")
+        if goto in ("token", "backup") and state.get("device"):
+            return self.choose_backup(goto == "backup")
+        if posted_step is not None and posted_step not in self.get_form_list():
+            return self.restart("start_again")
+        return super().post(*args, **kwargs)
+
+    def restart(self, reason: str) -> HttpResponse:
+        """Drop the sign-in in progress; show the password step and why (``flows.MESSAGES``)."""
+        self.storage.reset()
+        self._forget()
+        self.storage.current_step = self.steps.first
+        self.notice = flows.MESSAGES[reason]
+        return self.render(self.get_form())
+
+    def choose_device(self, device_id: str) -> HttpResponse:
+        """"Use another device": make it the token step's device, and challenge it."""
+        user = self.get_user()
+        if user is None or not self.storage.extra_data.get("device"):
+            return self.restart("start_again")
+        device = flows.find_user_device(user, device_id, require_method=True)
+        if device is None:
+            self.notice = flows.MESSAGES["not_your_device"]
+            return self.render(self.get_form(), status=400)
+        self.storage.extra_data.update(device=device.persistent_id, backup=False)
+        self._forget(_user=user, _device=device)
+        self.storage.current_step = "token"
+        if device.is_interactive():
+            self.notice = flows.send_challenge(device)
+        return self.render(self.get_form())
+
+    def choose_backup(self, backup: bool) -> HttpResponse:
+        """Switch between the token step and the backup step."""
+        user = self.get_user()
+        if user is None:
+            return self.restart("start_again")
+        if backup and flows.backup_token_count(user) == 0:
+            self.notice = flows.MESSAGES["no_backup_tokens"]
+            return self.render(self.get_form())
+        self.storage.extra_data["backup"] = backup
+        self._forget(_user=user)
+        self.storage.current_step = "backup" if backup else "token"
+        return self.render(self.get_form())
+
+    def render(self, form: Any = None, status: int = 200, **kwargs: Any) -> HttpResponse:
+        response = super().render(form, **kwargs)
+        response.status_code = status
+        return response
+
+    # The wizard
+
+    def get_form_list(self) -> Any:
+        form_list = super().get_form_list()
+        if form_list.get("token") is AuthenticationTokenForm and self.get_device("token"):
+            method = registry.method_from_device(self.get_device("token"))
+            if method is not None:
+                form_list["token"] = method.get_token_form_class()
+        return form_list
+
+    def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:
+        # A step stored as ``{}`` (validated once, never kept) is shown unbound, not in error.
+        return super().get_form(step, data or None, files)
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        step = step or self.steps.current
+        if step in ("token", "backup"):
+            return {"user": self.get_user(), "initial_device": self.get_device(step)}
+        return {"request": self.request} if step == "auth" else {}
+
+    def process_step(self, form: Any) -> Any:
+        if self.steps.current == "auth":
+            user = form.get_user()
+            self.storage.authenticated_user = user
+            device = flows.begin(self.storage.extra_data, self.request, user)
+            self._forget(_user=user, _device=device)
+        return super().process_step(form)
+
+    def serializable_cleaned_data(self, step: str, form: Any) -> dict[str, Any]:
+        # Of the cleaned data only "remember this browser" is needed later; never credentials.
+        return {"remember": bool(form.cleaned_data.get("remember"))} if step == "token" else {}
+
+    def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        response = super().render_done(form, **kwargs)
+        self.request.session.pop(self.storage.prefix, None)
+        return response
+
+    def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
+        form_dict, user = kwargs.get("form_dict", {}), self.get_user()
+        step = "backup" if "backup" in form_dict else "token"
+        verified = step in form_dict or self.storage.extra_data.get("remembered")
+        device = (getattr(user, "otp_device", None) or self.get_device(step)) if verified else None
+        flows.complete_sign_in(self.request, user, device, sender=type(self))
+        response = HttpResponseRedirect(self.get_success_url())
+        remember = "token" in form_dict and form_dict["token"].cleaned_data.get("remember")
+        if remember and device is not None and settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
+            set_remember_cookie(response, user, device.persistent_id)
+        return response
+
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        device = self.get_device("token") if step == "token" else None
+        context.update(flows.step_context(self.get_user(), device, step))
+        context.update(
+            cancel_url=self.request.get_full_path() if step != "auth" else None,
+            notice=self.notice, redirect_field_name=self.redirect_field_name,
+            redirect_field_value=self.get_redirect_url())
+        return context

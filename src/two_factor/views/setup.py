@@ -1,0 +1,286 @@
+"""Setting up two-factor authentication: the wizard, the QR code it shows, and the end page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.template.response import TemplateResponse
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import TemplateView, View
+
+from django_otp.models import Device
+from django_otp.qr import write_qrcode_image
+
+from ..flows.setup import (
+    SetupAccess,
+    complete_setup,
+    discard_pending_device,
+    drop_secret,
+    get_or_create_secret,
+    get_pending_device,
+    get_secret,
+    has_default_device,
+    one_setup_at_a_time,
+    save_pending_device,
+    setup_access,
+    setup_otpauth_url,
+)
+from ..forms import DeviceValidationForm, MethodForm
+from ..plugins.registry import MethodBase, MethodNotFoundError, registry
+from ..utils import default_device, totp_digits
+from ..wizard.views import IdempotentSessionWizardView
+
+__all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView"]
+
+_CORE_STEPS = ("welcome", "method", "validation")
+_PENDING = "pending_device"  # in the wizard's storage: the persistent id of the device to validate
+
+
+class WelcomeForm(forms.Form):
+    """The first step has nothing to fill in: it explains."""
+
+
+def _method_step_shown(wizard: SetupView) -> bool:
+    return len(registry.get_methods()) != 1
+
+
+@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
+class SetupView(IdempotentSessionWizardView):
+    """Set up the user's default device: ``welcome``, ``method`` (skipped when a single method
+    is registered), the chosen method's own steps (``generator``: a QR code and a token), then
+    ``validation`` for methods whose new device must prove a token it sent.
+
+    The steps come from the method registry, so a plugin's method brings its steps. Who may use
+    the wizard is checked on every request, GET and POST alike:
+
+    - anonymous users are sent to ``two_factor:login`` with ``next``;
+    - a user who has a confirmed device but whose session was not verified with one (a
+      password-only sign-in) gets a 403 page that asks to sign in with the second factor: such
+      a session can neither add a device nor become verified here;
+    - a verified user who already has a default device goes to ``setup_complete``;
+    - anyone else (no device yet, or verified without a default one) runs the wizard.
+
+    The generator's secret lives in the session only (never in the page) from the moment its
+    step is first shown until the wizard ends: done, restarted by a GET, or cancelled.
+    """
+
+    template_name = "two_factor/core/setup.html"
+    success_url = "two_factor:setup_complete"
+    cancel_url = "two_factor:profile"
+    form_list = [("welcome", WelcomeForm), ("method", MethodForm)]
+    idempotent_dict = {"generator": False, "validation": False}
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        access = setup_access(request.user)
+        if access is SetupAccess.ANONYMOUS:
+            return redirect_to_login(request.get_full_path(), resolve_url("two_factor:login"))
+        if access is SetupAccess.COMPLETE:
+            return redirect(self.success_url)
+        if access is SetupAccess.REFUSED:
+            return self.render_refused(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_refused(self, request: HttpRequest) -> HttpResponse:
+        login_url = f"{reverse('two_factor:login')}?{urlencode({'next': request.path})}"
+        return TemplateResponse(request, self.template_name,
+                                {"refused": True, "login_url": login_url}, status=403)
+
+    # The steps, from the registry.
+
+    def get_form_list(self) -> Any:
+        if not getattr(self, "_check_cond_started", False):
+            self.form_list, self.condition_dict = self.build_steps()
+        return super().get_form_list()
+
+    def build_steps(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Every step with its condition: the chosen method's steps are shown, other methods'
+        are known but skipped (so a step name shared by two methods takes the chosen one's form)."""
+        steps: dict[str, Any] = {"welcome": WelcomeForm, "method": MethodForm}
+        conditions: dict[str, Any] = {"method": _method_step_shown}
+        chosen = self.get_method()
+        methods = registry.get_methods()
+        if chosen is not None:
+            methods.remove(chosen)
+            methods.insert(0, chosen)
+        for method in methods:
+            for step, form_class in method.get_setup_forms(self).items():
+                if step not in steps and step not in _CORE_STEPS:
+                    steps[step] = form_class
+                    conditions[step] = method is chosen
+        steps["validation"] = DeviceValidationForm
+        conditions["validation"] = type(self).needs_validation
+        return steps, conditions
+
+    def is_step_idempotent(self, step: str) -> bool:
+        form_class = self.form_list.get(step)
+        return super().is_step_idempotent(step) and getattr(form_class, "idempotent", True)
+
+    def get_method(self) -> MethodBase | None:
+        """The method being set up: the only one registered, or the one chosen."""
+        methods = registry.get_methods()
+        if len(methods) == 1:
+            return methods[0]
+        form = MethodForm(data=self.storage.get_step_data("method"), prefix="method")
+        if not form.is_valid():
+            return None
+        try:
+            return registry.get_method(form.cleaned_data["method"])
+        except MethodNotFoundError:
+            return None
+
+    # What the method's steps gathered, and the device they describe.
+
+    def get_setup_data(self, method: MethodBase) -> dict[str, Any] | None:
+        """``{step: cleaned data}`` of the method's steps; None until all are done."""
+        data = {}
+        for step in method.get_setup_forms(self):
+            cleaned = self.get_cleaned_data_for_step(step)
+            if cleaned is None:
+                return None
+            data[step] = cleaned
+        return data
+
+    def get_setup_device(self) -> Device | None:
+        """The unsaved device the method builds from its steps; None for the generator, whose
+        form saves its device itself."""
+        method = self.get_method()
+        data = self.get_setup_data(method) if method is not None else None
+        if data is None:
+            return None
+        return method.get_device_from_setup_data(self.request, data)
+
+    def needs_validation(self) -> bool:
+        return self.get_setup_device() is not None
+
+    def get_secret_key(self) -> str:
+        """The generator's secret in progress (created when first needed)."""
+        return get_or_create_secret(self.request.session)
+
+    def get_pending_device(self) -> Device | None:
+        """The device waiting in the validation step: saved unconfirmed, so that its token is
+        claimed in the database like any other."""
+        return get_pending_device(self.request.user, self.storage.data.get(_PENDING))
+
+    def start_validation(self) -> str | None:
+        """Save the method's device unconfirmed and send its challenge (a message, or None)."""
+        discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
+        device = save_pending_device(self.request.user, self.get_setup_device())
+        self.storage.data[_PENDING] = device.persistent_id
+        return device.generate_challenge()
+
+    def end_wizard(self) -> None:
+        """Forget what is in progress: the generator's secret, an unconfirmed device."""
+        discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
+        drop_secret(self.request.session)
+        self.storage.reset()
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        if step == "validation":
+            # Without a pending device (removed meanwhile) every token is refused.
+            return {"device": self.get_pending_device() or self.get_setup_device()}
+        method = self.get_method()
+        if method is not None and step in method.get_setup_forms(self):
+            return method.get_setup_form_kwargs(self, step)
+        return {}
+
+    # Requests.
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.end_wizard()  # a GET starts over
+        return super().get(request, *args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "wizard_cancel" in self.request.POST:
+            return self.cancel()
+        steps = list(self.get_form_list())
+        current = self.steps.current
+        if current in steps:
+            posted = self.request.POST.get(f"{self.prefix}-current_step")
+            if posted is not None and posted not in steps:
+                raise SuspiciousOperation("Unknown setup wizard step")
+            reached = steps[:steps.index(current) + 1]
+            goto = self.request.POST.get("wizard_goto_step")
+            if (posted is not None and posted not in reached) or (goto and goto not in reached):
+                return self.render(self.get_form())  # a step ahead: stay where the user is
+        return super().post(*args, **kwargs)
+
+    def cancel(self) -> HttpResponse:
+        self.end_wizard()
+        return redirect(self.cancel_url)
+
+    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        if self.steps.next == "validation":
+            kwargs["challenge"] = self.start_validation()
+        return super().render_next_step(form, **kwargs)
+
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        context.update(method=self.get_method(), digits=totp_digits(),
+                       profile_url=reverse(self.cancel_url))
+        return context
+
+    def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
+        drop_secret(self.request.session)  # render_done resets the storage
+        with one_setup_at_a_time(self.request.user):
+            if has_default_device(self.request.user):  # a concurrent request finished first
+                return redirect(self.success_url)
+            device = self.finished_device(form_dict or {})
+            if device is None:  # the method went away mid-way (unregistered): start over
+                return redirect("two_factor:setup")
+            complete_setup(self.request, device)
+        return redirect(self.success_url)
+
+    def finished_device(self, form_dict: dict[str, Any]) -> Device | None:
+        """The validated device, the one the method builds, or the one its form saves."""
+        if "validation" in form_dict:
+            return form_dict["validation"].device
+        method = self.get_method()
+        if method is None:
+            return None
+        device = self.get_setup_device()
+        if device is not None:
+            return device
+        saving = [form_dict[step] for step in method.get_setup_forms(self)
+                  if hasattr(form_dict.get(step), "save")]
+        return saving[-1].save() if saving else None
+
+
+@method_decorator(never_cache, name="dispatch")
+class QRGeneratorView(LoginRequiredMixin, View):
+    """The QR code (SVG) of the generator being set up; 404 when no setup is in progress."""
+
+    login_url = reverse_lazy("two_factor:login")
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        secret = get_secret(request.session)
+        if secret is None:
+            raise Http404("No two-factor setup in progress")
+        response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
+        write_qrcode_image(setup_otpauth_url(request, secret), response)
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class SetupCompleteView(LoginRequiredMixin, TemplateView):
+    """Two-factor authentication is on: what to do next (backup tokens, the profile)."""
+
+    template_name = "two_factor/core/setup_complete.html"
+    login_url = reverse_lazy("two_factor:login")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(device=default_device(self.request.user),
+                       backup_tokens_url=reverse("two_factor:backup_tokens"),
+                       profile_url=reverse("two_factor:profile"))
+        return context

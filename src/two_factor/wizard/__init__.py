@@ -1,0 +1,1 @@
+"""Session wizards whose steps can be validated once (a token works once)."""

@@ -1,0 +1,54 @@
+"""Wizard storage in the session: validated data per step, and the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import load_backend
+from formtools.wizard.storage.session import SessionStorage
+
+
+class ExtraSessionStorage(SessionStorage):
+    """``SessionStorage`` with ``validated_step_data``: cleaned data of steps validated once."""
+
+    validated_step_data_key = "validated_step_data"
+
+    def init_data(self) -> None:
+        super().init_data()
+        self.data[self.validated_step_data_key] = {}
+
+    @property
+    def validated_step_data(self) -> dict[str, Any]:
+        return self.data.setdefault(self.validated_step_data_key, {})
+
+    @validated_step_data.setter
+    def validated_step_data(self, value: dict[str, Any]) -> None:
+        self.data[self.validated_step_data_key] = value
+
+
+class LoginStorage(ExtraSessionStorage):
+    """Adds ``authenticated_user``: kept as the user's pk and backend, never as credentials."""
+
+    authenticated_user_key = "authenticated_user"
+
+    @property
+    def authenticated_user(self) -> Any:
+        stored = self.data.get(self.authenticated_user_key)
+        if not stored:
+            return None
+        pk, backend_path = stored
+        try:
+            user = load_backend(backend_path).get_user(pk)
+        except Exception:  # a backend removed from settings, a pk that no longer parses
+            return None
+        if user is not None:
+            user.backend = backend_path
+        return user
+
+    @authenticated_user.setter
+    def authenticated_user(self, user: Any) -> None:
+        if user is None:
+            self.data[self.authenticated_user_key] = None
+            return
+        pk = user._meta.pk.value_to_string(user)
+        self.data[self.authenticated_user_key] = (pk, user.backend)

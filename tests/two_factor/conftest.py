@@ -1,0 +1,50 @@
+"""Fixtures for the two_factor tests: users with devices, and clients signed in as them."""
+
+import pytest
+from django.test import Client
+
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+PASSWORD = "secret-password"
+
+
+@pytest.fixture
+def user_with_totp(user):
+    """``user`` (alice) with an authenticator app as default device."""
+    TOTPDevice.objects.create(user=user, name="default")
+    return user
+
+
+@pytest.fixture
+def default_totp(user_with_totp):
+    return TOTPDevice.objects.get(user=user_with_totp, name="default")
+
+
+@pytest.fixture
+def backup_device(user):
+    """Three backup tokens for ``user``, in the StaticDevice named ``backup``."""
+    device = StaticDevice.objects.create(user=user, name="backup")
+    for token in ("backup01", "backup02", "backup03"):
+        device.token_set.create(token=token)
+    return device
+
+
+def login_password_only(client: Client, user) -> None:
+    """Signed in with the password alone: authenticated, not verified."""
+    client.force_login(user)
+
+
+def login_verified(client: Client, user, device) -> None:
+    """Signed in and verified by ``device``, as after a full two-factor sign-in."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def verified_client(client, user_with_totp, default_totp):
+    login_verified(client, user_with_totp, default_totp)
+    return client

@@ -1,0 +1,707 @@
+"""``LoginView`` driven through the test client: the password, then a token or a backup token."""
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.test import Client
+from django.urls import include, path, reverse
+
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.conftest import totp_now
+from two_factor.forms import AuthenticationTokenForm
+from two_factor.plugins.registry import MethodBase, registry
+from two_factor.signals import user_verified
+from two_factor.views import LoginView
+
+from .conftest import PASSWORD
+
+URL = reverse("two_factor:login")
+STEP = "login_view-current_step"
+
+# For the tests that need another configuration of the view (``@pytest.mark.urls(__name__)``).
+urlpatterns = [
+    path("redirecting-login/", LoginView.as_view(redirect_authenticated_user=True),
+         name="redirecting-login"),
+    path("", include("tests.urls")),
+]
+
+
+def post_password(client, username="alice", password=PASSWORD, url=URL, **extra):
+    return client.post(url, {STEP: "auth", "auth-username": username, "auth-password": password,
+                             **extra})
+
+
+def post_token(client, token, step="token", **extra):
+    return client.post(URL, {STEP: step, f"{step}-otp_token": token, **extra})
+
+
+def current_step(response):
+    assert response.status_code == 200, response.status_code
+    return response.context["wizard"]["steps"].current
+
+
+def otp_status(client):
+    return json.loads(client.get("/otp/status/").content)
+
+
+def signed_in_user_id(client):
+    return client.session.get(SESSION_KEY)
+
+
+@pytest.fixture
+def bob_with_totp(other_user):
+    return TOTPDevice.objects.create(user=other_user, name="default")
+
+
+class EmailTestMethod(MethodBase):
+    """An interactive method for the "use another device" tests."""
+
+    code = "test-email"
+    verbose_name = "Email"
+
+    def get_devices(self, user):
+        return list(EmailDevice.objects.devices_for_user(user, confirmed=True))
+
+    def recognize_device(self, device):
+        return isinstance(device, EmailDevice)
+
+    def get_action(self, device):
+        return "Send me a token by email"
+
+    def get_verbose_action(self, device):
+        return "Enter the token we sent by email."
+
+
+@pytest.fixture
+def email_method():
+    method = EmailTestMethod()
+    registry.register(method)
+    yield method
+    registry.unregister(method.code)
+
+
+# The page
+
+
+def test_get_shows_the_password_step_and_starts_no_session(client, db):
+    response = client.get(URL)
+    assert current_step(response) == "auth"
+    content = response.content.decode()
+    assert 'name="auth-username"' in content and 'name="auth-password"' in content
+    assert f'name="{STEP}" value="auth"' in content
+    assert django_settings.SESSION_COOKIE_NAME not in client.cookies
+    assert not Session.objects.exists()
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_wrong_password_is_a_form_error(client, user_with_totp):
+    response = post_password(client, password="wrong")
+    assert current_step(response) == "auth"
+    assert response.context["wizard"]["form"].errors
+    assert "authenticated_user" not in json.dumps(dict(client.session))
+
+
+def test_csrf_is_enforced(user):
+    client = Client(enforce_csrf_checks=True)
+    assert post_password(client).status_code == 403
+
+
+# Signing in
+
+
+def test_user_without_device_is_signed_in_after_the_password(client, user):
+    response = post_password(client)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert signed_in_user_id(client) == str(user.pk)
+    assert otp_status(client) == {"authenticated": True, "verified": False, "device": None}
+
+
+def test_unconfirmed_device_does_not_ask_for_a_token(client, user):
+    TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    assert post_password(client).status_code == 302
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_sign_in_with_totp(client, user_with_totp, default_totp):
+    response = post_password(client)
+    assert current_step(response) == "token"
+    assert response.context["device"] == default_totp
+    assert "Please enter the token shown by your authenticator app." in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+    response = post_token(client, totp_now(default_totp))
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert signed_in_user_id(client) == str(user_with_totp.pk)
+    assert client.session[DEVICE_ID_SESSION_KEY] == default_totp.persistent_id
+    assert otp_status(client) == {"authenticated": True, "verified": True,
+                                  "device": default_totp.persistent_id}
+    assert "wizard_login_view" not in client.session
+
+
+def test_a_device_not_named_default_still_asks_for_a_token(client, user):
+    device = TOTPDevice.objects.create(user=user, name="phone")
+    response = post_password(client)
+    assert current_step(response) == "token"
+    assert response.context["device"] == device
+    assert post_token(client, totp_now(device)).status_code == 302
+    assert otp_status(client)["verified"] is True
+
+
+def test_the_password_never_enters_the_session(client, user_with_totp):
+    post_password(client)
+    stored = json.dumps(dict(client.session))
+    assert PASSWORD not in stored
+    assert "alice" not in stored  # no form data at all, the username neither
+    wizard = client.session["wizard_login_view"]
+    assert wizard["step_data"] == {"auth": {}}
+    assert wizard["validated_step_data"] == {"auth": {}}
+    assert set(wizard["extra_data"]) == {"started", "auth_hash", "device"}
+    assert wizard["authenticated_user"] == [str(user_with_totp.pk),
+                                            "django.contrib.auth.backends.ModelBackend"]
+
+
+def test_session_key_is_cycled(client, user_with_totp, default_totp):
+    post_password(client)
+    key_between_steps = client.session.session_key
+    assert key_between_steps
+    post_token(client, totp_now(default_totp))
+    assert client.session.session_key != key_between_steps
+    assert signed_in_user_id(client) == str(user_with_totp.pk)
+
+
+def test_session_key_is_cycled_for_a_password_only_session(client, user_with_totp, default_totp):
+    client.force_login(user_with_totp)
+    before = client.session.session_key
+    post_password(client)
+    post_token(client, totp_now(default_totp))
+    assert client.session.session_key != before
+    assert otp_status(client)["verified"] is True
+
+
+def test_user_verified_signal(client, user_with_totp, default_totp):
+    calls = []
+
+    def receiver(sender, **kwargs):
+        calls.append((sender, kwargs))
+
+    user_verified.connect(receiver)
+    try:
+        post_password(client)
+        assert calls == []
+        post_token(client, totp_now(default_totp))
+    finally:
+        user_verified.disconnect(receiver)
+    assert len(calls) == 1
+    sender, kwargs = calls[0]
+    assert sender is LoginView
+    assert kwargs["user"] == user_with_totp
+    assert kwargs["device"] == default_totp
+    assert kwargs["request"].path == URL
+
+
+def test_no_signal_without_device(client, user):
+    calls = []
+    user_verified.connect(calls.append)
+    try:
+        post_password(client)
+    finally:
+        user_verified.disconnect(calls.append)
+    assert calls == []
+
+
+# Wrong tokens
+
+
+def test_wrong_token_is_a_form_error_then_throttled(client, user_with_totp, default_totp):
+    post_password(client)
+    good = totp_now(default_totp)
+    wrong = f"{(int(good) + 1) % 1000000:06d}"
+    response = post_token(client, wrong)
+    assert current_step(response) == "token"
+    assert "Invalid token" in response.content.decode()
+    response = post_token(client, good)  # right, but too soon after a failure
+    assert current_step(response) == "token"
+    assert "Verification temporarily disabled because of 1 failed attempt" in \
+        response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize("token", [
+    "", "abcdef", "12345", "1234567", "١٢٣٤٥٦", "１２３４５６", "1" * 1000, "12 34 56\x00",
+    "' OR 1=1 --", "<script>",
+])
+def test_tokens_of_any_shape_are_form_errors(client, user_with_totp, default_totp, token):
+    post_password(client)
+    response = post_token(client, token)
+    assert current_step(response) == "token"
+    assert response.context["wizard"]["form"].errors
+    assert signed_in_user_id(client) is None
+
+
+def test_missing_token_field(client, user_with_totp):
+    post_password(client)
+    response = client.post(URL, {STEP: "token"})
+    assert current_step(response) == "token"
+    assert response.context["wizard"]["form"].errors
+
+
+# Backup tokens
+
+
+def test_sign_in_with_a_backup_token(client, user_with_totp, default_totp, backup_device):
+    response = post_password(client)
+    assert response.context["backup_tokens"] == 3
+    assert 'name="wizard_goto_step" value="backup"' in response.content.decode()
+    response = client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    assert current_step(response) == "backup"
+    response = post_token(client, "backup02", step="backup")
+    assert response.status_code == 302
+    assert otp_status(client)["device"] == backup_device.persistent_id
+    assert sorted(StaticToken.objects.values_list("token", flat=True)) == ["backup01", "backup03"]
+
+
+def test_backup_step_accepts_backup_tokens_only(client, user_with_totp, default_totp,
+                                                backup_device):
+    post_password(client)
+    client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    response = post_token(client, totp_now(default_totp), step="backup")
+    assert current_step(response) == "backup"
+    assert signed_in_user_id(client) is None
+
+
+def test_back_from_the_backup_step_to_the_token(client, user_with_totp, default_totp,
+                                                backup_device):
+    post_password(client)
+    client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    response = client.post(URL, {STEP: "backup", "wizard_goto_step": "token"})
+    assert current_step(response) == "token"
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_no_backup_button_or_step_without_backup_tokens(client, user_with_totp):
+    response = post_password(client)
+    assert response.context["backup_tokens"] == 0
+    assert 'value="backup"' not in response.content.decode()
+    response = client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    assert current_step(response) == "token"
+    assert "no backup tokens" in response.content.decode()
+
+
+def test_backup_tokens_alone_do_not_ask_for_a_token(client, user, backup_device):
+    # A static device is not a sign-in device of any method: the password is enough.
+    assert post_password(client).status_code == 302
+
+
+# Where to go afterwards
+
+
+def test_next_is_honoured(client, user_with_totp, default_totp):
+    response = client.get(URL + "?next=/somewhere/")
+    assert 'name="next" value="/somewhere/"' in response.content.decode()
+    post_password(client, next="/somewhere/")
+    response = post_token(client, totp_now(default_totp), next="/somewhere/")
+    assert response["Location"] == "/somewhere/"
+
+
+def test_next_from_the_query_string(client, user):
+    response = client.post(URL + "?next=/from-get/", {STEP: "auth", "auth-username": "alice",
+                                                      "auth-password": PASSWORD})
+    assert response["Location"] == "/from-get/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "http:/evil"])
+def test_external_next_is_refused(client, user, target):
+    response = post_password(client, next=target)
+    assert response["Location"] == "/"
+
+
+@pytest.mark.urls(__name__)
+def test_redirect_authenticated_user(client, user_with_totp, default_totp):
+    url = reverse("redirecting-login")
+    assert client.get(url).status_code == 200  # anonymous: the form
+    client.force_login(user_with_totp)
+    assert client.get(url).status_code == 200  # not verified yet: the form, to verify
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = default_totp.persistent_id
+    session.save()
+    response = client.get(url + "?next=/after/")
+    assert response.status_code == 302 and response["Location"] == "/after/"
+
+
+def test_authenticated_user_sees_the_form_by_default(verified_client):
+    assert verified_client.get(URL).status_code == 200
+
+
+# Between the steps: timeout and changes to the account
+
+
+def later(monkeypatch, seconds):
+    from two_factor.flows import login as flows
+
+    real = flows.now
+    monkeypatch.setattr(flows, "now", lambda: real() + seconds)
+
+
+def test_timeout_between_the_steps(client, user_with_totp, default_totp, monkeypatch):
+    post_password(client)
+    later(monkeypatch, 601)
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert "Your sign-in timed out, please start again." in response.content.decode()
+    assert signed_in_user_id(client) is None
+    assert "authenticated_user" not in json.dumps(dict(client.session))
+    # The token was not used up, and the next sign-in works.
+    post_password(client)
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_within_the_timeout(client, user_with_totp, default_totp, monkeypatch, settings):
+    settings.TWO_FACTOR_LOGIN_TIMEOUT = 60
+    post_password(client)
+    later(monkeypatch, 59)
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_timeout_zero_means_none(client, user_with_totp, default_totp, monkeypatch, settings):
+    settings.TWO_FACTOR_LOGIN_TIMEOUT = 0
+    post_password(client)
+    later(monkeypatch, 10 ** 6)
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_password_change_between_the_steps(client, user_with_totp, default_totp):
+    post_password(client)
+    user_with_totp.set_password("a-new-password")
+    user_with_totp.save()
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert "please start again" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_deactivation_between_the_steps(client, user_with_totp, default_totp):
+    post_password(client)
+    user_with_totp.is_active = False
+    user_with_totp.save()
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_deleted_user_between_the_steps(client, user_with_totp, default_totp):
+    post_password(client)
+    token = totp_now(default_totp)
+    user_with_totp.delete()
+    response = post_token(client, token)
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_device_removed_between_the_steps(client, user_with_totp, default_totp):
+    post_password(client)
+    token = totp_now(default_totp)
+    default_totp.delete()
+    response = post_token(client, token)
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+# Changing the user after the password step
+
+
+def test_going_back_and_changing_the_credentials_needs_the_new_users_token(
+        client, user_with_totp, default_totp, bob_with_totp, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # alice's token counts as a failure on bob's device
+    assert current_step(post_password(client)) == "token"
+    response = client.post(URL, {STEP: "token", "wizard_goto_step": "auth"})
+    assert current_step(response) == "auth"
+    response = post_password(client, username="bob")
+    assert current_step(response) == "token"
+    assert response.context["device"] == bob_with_totp
+    response = post_token(client, totp_now(default_totp))  # alice's token
+    assert current_step(response) == "token"
+    assert signed_in_user_id(client) is None
+    assert post_token(client, totp_now(bob_with_totp)).status_code == 302
+    assert signed_in_user_id(client) == str(bob_with_totp.user_id)
+
+
+def test_posting_the_password_step_again_starts_over(client, user_with_totp, default_totp,
+                                                     other_user):
+    post_password(client)
+    # Bob has no device: his password alone signs him in, as himself, never as alice.
+    assert post_password(client, username="bob").status_code == 302
+    assert signed_in_user_id(client) == str(other_user.pk)
+    assert otp_status(client)["verified"] is False
+
+
+def test_the_token_step_cannot_be_kept_for_another_user(client, user_with_totp, default_totp,
+                                                        bob_with_totp):
+    post_password(client)
+    post_token(client, totp_now(default_totp))
+    assert signed_in_user_id(client) == str(user_with_totp.pk)
+    # The wizard is over: bob's password leads to bob's token step, and alice stays signed in.
+    response = post_password(client, username="bob")
+    assert current_step(response) == "token"
+    assert response.context["device"] == bob_with_totp
+    response = post_token(client, "000000")
+    assert current_step(response) == "token"
+    assert signed_in_user_id(client) == str(user_with_totp.pk)
+
+
+# Another device
+
+
+@pytest.fixture
+def second_totp(user_with_totp):
+    return TOTPDevice.objects.create(user=user_with_totp, name="tablet")
+
+
+def test_other_devices_are_offered_and_can_be_chosen(client, default_totp, second_totp,
+                                                     settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    response = post_password(client)
+    assert response.context["other_devices"] == [second_totp]
+    content = response.content.decode()
+    assert f'name="challenge_device" value="{second_totp.persistent_id}"' in content
+    response = client.post(URL, {STEP: "token", "challenge_device": second_totp.persistent_id})
+    assert current_step(response) == "token"
+    assert response.context["device"] == second_totp
+    assert response.context["other_devices"] == [default_totp]
+    response = post_token(client, totp_now(default_totp))  # the other device's token
+    assert current_step(response) == "token"
+    assert post_token(client, totp_now(second_totp)).status_code == 302
+    assert otp_status(client)["device"] == second_totp.persistent_id
+
+
+def test_choosing_an_interactive_device_sends_a_challenge(client, user_with_totp, default_totp,
+                                                         email_method):
+    email = EmailDevice.objects.create(user=user_with_totp, name="email")
+    response = post_password(client)
+    assert "Send me a token by email" in response.content.decode()
+    response = client.post(URL, {STEP: "token", "challenge_device": email.persistent_id})
+    assert current_step(response) == "token"
+    assert "sent by email" in response.content.decode()
+    assert "Enter the token we sent by email." in response.content.decode()
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert post_token(client, email.token).status_code == 302
+    assert otp_status(client)["device"] == email.persistent_id
+
+
+def test_a_failing_challenge_is_a_message(client, user_with_totp, email_method, monkeypatch):
+    email = EmailDevice.objects.create(user=user_with_totp, name="email")
+
+    def broken(self, *args, **kwargs):
+        raise ConnectionError("mail server down")
+
+    monkeypatch.setattr(EmailDevice, "generate_challenge", broken)
+    post_password(client)
+    response = client.post(URL, {STEP: "token", "challenge_device": email.persistent_id})
+    assert current_step(response) == "token"
+    assert "could not be sent" in response.content.decode()
+
+
+@pytest.mark.parametrize("device_id", [
+    "garbage", "", "otp_totp.totpdevice/999999", "otp_totp.totpdevice/-1", "auth.user/1",
+    "otp_totp.totpdevice/1/2", "x" * 5000, "otp_hotp.hotpdevice/{hotp}",
+])
+def test_choosing_a_device_that_is_not_usable_is_a_400(client, user_with_totp, hotp_device,
+                                                       device_id):
+    # A HOTP device is the user's, but no registered method knows it.
+    device_id = device_id.format(hotp=hotp_device.pk)
+    post_password(client)
+    response = client.post(URL, {STEP: "token", "challenge_device": device_id})
+    assert response.status_code == 400
+    assert signed_in_user_id(client) is None
+
+
+def test_choosing_another_users_device_is_a_400(client, user_with_totp, bob_with_totp):
+    post_password(client)
+    response = client.post(URL, {STEP: "token", "challenge_device": bob_with_totp.persistent_id})
+    assert response.status_code == 400
+    assert "cannot be used" in response.content.decode()
+
+
+def test_anonymous_challenge_device_shows_the_password_step(client, default_totp):
+    response = client.post(URL, {STEP: "token", "challenge_device": default_totp.persistent_id})
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_token_form_comes_from_the_devices_method(client, user_with_totp):
+    class MarkedTokenForm(AuthenticationTokenForm):
+        pass
+
+    class MarkedMethod(EmailTestMethod):
+        code = "test-marked"
+
+        def get_token_form_class(self):
+            return MarkedTokenForm
+
+    EmailDevice.objects.create(user=user_with_totp, name="default")
+    TOTPDevice.objects.filter(user=user_with_totp).delete()
+    registry.register(MarkedMethod())
+    try:
+        response = post_password(client)
+    finally:
+        registry.unregister("test-marked")
+    assert type(response.context["wizard"]["form"]) is MarkedTokenForm
+
+
+# Bad input: a 4xx or a form, never a 500
+
+
+def test_missing_management_form_is_a_400(client, user_with_totp):
+    assert client.post(URL, {"auth-username": "alice", "auth-password": PASSWORD}).status_code \
+        == 400
+    post_password(client)
+    assert client.post(URL, {"token-otp_token": "123456"}).status_code == 400
+
+
+@pytest.mark.parametrize("step", ["nope", "", "backup", "token", "AUTH", "x" * 1000])
+def test_unknown_or_unavailable_step_shows_the_password_step(client, user_with_totp, step):
+    client.get(URL)
+    response = client.post(URL, {STEP: step, f"{step}-otp_token": "123456"})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_unknown_step_after_the_password(client, user_with_totp):
+    post_password(client)
+    response = client.post(URL, {STEP: "nope"})
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_token_step_before_the_password_step(client, default_totp):
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+    default_totp.refresh_from_db()
+    assert default_totp.last_t == -1  # the token was not even checked
+
+
+@pytest.mark.parametrize("goto", ["nope", "backup", "token", "", "auth"])
+def test_goto_any_step_before_the_password(client, user_with_totp, goto):
+    response = client.post(URL, {STEP: "auth", "wizard_goto_step": goto})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_goto_unknown_step_after_the_password(client, user_with_totp):
+    post_password(client)
+    response = client.post(URL, {STEP: "token", "wizard_goto_step": "nope",
+                                 "token-otp_token": "abc"})
+    assert current_step(response) == "token"
+    assert signed_in_user_id(client) is None
+
+
+def test_expired_wizard(client, user_with_totp, default_totp):
+    post_password(client)
+    session = client.session
+    session.flush()  # the session expired or was cleared
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_garbage_in_the_stored_wizard_is_not_a_500(client, user_with_totp, default_totp):
+    post_password(client)
+    session = client.session
+    session["wizard_login_view"]["authenticated_user"] = ["not-a-pk", "no.such.Backend"]
+    session["wizard_login_view"]["extra_data"]["started"] = "yesterday"
+    session.save()
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+# Query counts. With the database session backend (as here) Django's session machinery alone
+# costs 4 queries on the password step (new session: exists, savepoint, insert, release) and 10
+# on the token step (load; auth.login's cycle_key: exists, savepoint, insert, release, select and
+# delete of the old row; the final save: savepoint, update, release); auth.login's last_login
+# update is one more. The rest is ours: 5 on the password step (authenticate, default device
+# in 2, other devices, backup token count) and 3 on the token step (user, device, the claim).
+
+
+@pytest.fixture
+def measured_client(client, user_with_totp, default_totp):
+    return client
+
+
+def test_queries_get(measured_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        measured_client.get(URL)
+
+
+def test_queries_password_step(measured_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(9):
+        response = post_password(measured_client)
+    assert current_step(response) == "token"
+
+
+def test_queries_token_step(measured_client, default_totp, django_assert_max_num_queries):
+    post_password(measured_client)
+    with django_assert_max_num_queries(14):
+        response = post_token(measured_client, totp_now(default_totp))
+    assert response.status_code == 302
+
+
+def test_queries_without_database_sessions(measured_client, default_totp, settings,
+                                           django_assert_max_num_queries):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    with django_assert_max_num_queries(0):
+        measured_client.get(URL)
+    with django_assert_max_num_queries(5):
+        assert current_step(post_password(measured_client)) == "token"
+    with django_assert_max_num_queries(4):
+        assert post_token(measured_client, totp_now(default_totp)).status_code == 302
+
+
+def test_goto_backup_posted_as_the_password_step_after_the_user_is_gone(client, user_with_totp,
+                                                                         backup_device):
+    post_password(client)
+    user_with_totp.delete()
+    response = client.post(URL, {STEP: "auth", "wizard_goto_step": "backup"})
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_deactivation_with_a_backend_that_allows_inactive_users(client, user_with_totp,
+                                                                 default_totp, settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    post_password(client)
+    user_with_totp.is_active = False
+    user_with_totp.save()
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_backup_step_posted_without_choosing_it(client, user_with_totp, backup_device):
+    post_password(client)
+    response = post_token(client, "backup01", step="backup")
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+    assert StaticToken.objects.filter(token="backup01").exists()
+
+
+def test_token_step_has_a_cancel_link_that_starts_over(client, user_with_totp):
+    response = post_password(client, url=URL + "?next=/x/")
+    assert response.context["cancel_url"] == URL + "?next=/x/"
+    assert 'href="/account/login/?next=/x/"' in response.content.decode()
+    assert current_step(client.get(response.context["cancel_url"])) == "auth"
+    assert "authenticated_user" not in client.session["wizard_login_view"]
+    assert current_step(post_token(client, "123456")) == "auth"

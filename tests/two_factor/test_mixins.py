@@ -1,0 +1,106 @@
+"""``OTPRequiredMixin``: each attribute and hook of the class reference, through the client."""
+
+import pytest
+
+from two_factor.views.mixins import OTPRequiredMixin
+
+from .conftest import login_password_only
+
+pytestmark = pytest.mark.urls("tests.two_factor.urls_mixins")
+
+LOGIN = "/account/login/"
+
+
+def test_documented_defaults():
+    assert OTPRequiredMixin.raise_anonymous is False
+    assert OTPRequiredMixin.login_url is None
+    assert OTPRequiredMixin.redirect_field_name == "next"
+    assert OTPRequiredMixin.raise_unverified is False
+    assert OTPRequiredMixin.verification_url is None
+
+
+@pytest.fixture
+def unverified_client(client, user):
+    login_password_only(client, user)
+    return client
+
+
+# Anonymous users ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path, expected", [
+    ("/protected/", f"{LOGIN}?next=/protected/"),
+    ("/custom-login-url/", "/custom-login/?next=/custom-login-url/"),
+    ("/named-login-url/", "/custom-login/?next=/named-login-url/"),
+    ("/custom-field/", f"{LOGIN}?goto=/custom-field/"),
+    ("/overridden/", "/from-get-login-url/?next=/overridden/"),
+    ("/raise-unverified/", f"{LOGIN}?next=/raise-unverified/"),
+    ("/verification-url/", f"{LOGIN}?next=/verification-url/"),
+])
+def test_anonymous_users_are_sent_to_login(client, path, expected):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.url == expected
+
+
+@pytest.mark.django_db
+def test_raise_anonymous(client):
+    response = client.get("/raise-anonymous/")
+    assert response.status_code == 403
+    assert b"protected" not in response.content
+
+
+# Signed in with the password only -----------------------------------------------------------
+
+
+def test_unverified_user_without_device_gets_the_explanation(unverified_client):
+    response = unverified_client.get("/protected/")
+    assert response.status_code == 403
+    assert [t.name for t in response.templates][0] == "two_factor/core/otp_required.html"
+    page = response.content.decode()
+    assert 'href="/account/two_factor/setup/"' in page
+    assert LOGIN not in page
+
+
+def test_unverified_user_with_device_is_offered_to_sign_in(client, user_with_totp):
+    login_password_only(client, user_with_totp)
+    response = client.get("/custom-field/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f'href="{LOGIN}?goto=/custom-field/"' in page
+    assert "/account/two_factor/setup/" not in page
+
+
+def test_raise_unverified(unverified_client):
+    response = unverified_client.get("/raise-unverified/")
+    assert response.status_code == 403
+    assert "two_factor/core/otp_required.html" not in [t.name for t in response.templates]
+
+
+def test_verification_url(unverified_client):
+    response = unverified_client.get("/verification-url/")
+    assert response.status_code == 302
+    assert response.url == "/custom-verify/?next=/verification-url/"
+
+
+def test_get_verification_url_is_the_hook(unverified_client):
+    response = unverified_client.get("/overridden/")
+    assert response.status_code == 302
+    assert response.url == "/from-get-verification-url/?next=/overridden/"
+
+
+def test_the_raise_flags_do_not_mix_up(unverified_client):
+    assert unverified_client.get("/raise-anonymous/").status_code == 403  # the explanation
+    assert unverified_client.get("/raise-anonymous/").templates[0].name == "two_factor/core/otp_required.html"
+
+
+# Verified -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/protected/", "/raise-anonymous/", "/raise-unverified/",
+                                  "/verification-url/", "/overridden/", "/custom-field/"])
+def test_verified_users_pass(verified_client, path):
+    response = verified_client.get(path)
+    assert response.status_code == 200
+    assert response.content == b"protected"

@@ -1,0 +1,117 @@
+"""The profile page: is two-factor on, with which method, and what backup is there."""
+
+import pytest
+from django.urls import reverse
+
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from two_factor.plugins.registry import MethodBase, registry
+
+from .conftest import login_password_only
+
+URL = "/account/two_factor/"
+
+
+class HOTPMethod(MethodBase):
+    code = "test-hotp"
+    verbose_name = "Test HOTP"
+
+    def get_devices(self, user):
+        return list(HOTPDevice.objects.devices_for_user(user, confirmed=True))
+
+    def recognize_device(self, device):
+        return isinstance(device, HOTPDevice)
+
+    def get_action(self, device):
+        return f"Use key fob {device.name}"
+
+
+class PhoneLikeMethod(HOTPMethod):
+    """Presents its own devices through the profile hook, as the phone plugin does."""
+
+    code = "test-phone"
+
+    def get_profile_context(self, user):
+        return {"backup_phones": [], "test_entry": self.code}
+
+
+@pytest.fixture
+def register():
+    registered = []
+
+    def add(method):
+        registry.register(method)
+        registered.append(method.code)
+
+    yield add
+    for code in registered:
+        registry.unregister(code)
+
+
+def test_url():
+    assert reverse("two_factor:profile") == URL
+
+
+def test_anonymous_is_sent_to_login(client, db, settings):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url == f"{settings.LOGIN_URL}?next={URL}"
+
+
+def test_user_without_devices_is_offered_setup(client, user):
+    login_password_only(client, user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    context = response.context
+    assert context["default_device"] is None
+    assert context["default_device_type"] is None
+    assert context["backup_tokens"] == 0
+    assert context["backup_phones"] == [] and context["available_phone_methods"] == []
+    page = response.content.decode()
+    assert f'href="{reverse("two_factor:setup")}"' in page
+    assert reverse("two_factor:disable") not in page
+
+
+def test_user_with_an_authenticator_app(client, user_with_totp, default_totp):
+    login_password_only(client, user_with_totp)  # the profile needs no verified session
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.context["default_device"] == default_totp
+    assert response.context["default_device_type"] == "TOTPDevice"
+    assert response.context["default_method"] is registry.get_method("generator")
+    page = response.content.decode()
+    assert "Please enter the token shown by your authenticator app." in page
+    assert "Token generator" in page
+    assert f'href="{reverse("two_factor:backup_tokens")}"' in page
+    assert f'href="{reverse("two_factor:disable")}"' in page
+    assert f'href="{reverse("two_factor:setup")}"' not in page
+    assert "You have 0 backup tokens left." in page
+
+
+def test_backup_tokens_are_counted(verified_client, user, backup_device):
+    other = StaticDevice.objects.create(user=user, name="not backup")
+    other.token_set.create(token="elsewhere")
+    response = verified_client.get(URL)
+    assert response.context["backup_tokens"] == 3
+    assert "You have 3 backup tokens left." in response.content.decode()
+    backup_device.token_set.exclude(token="backup01").delete()
+    assert "You have 1 backup token left." in verified_client.get(URL).content.decode()
+
+
+def test_backup_methods_come_from_registered_methods(verified_client, user, register):
+    HOTPDevice.objects.create(user=user, name="fob")
+    response = verified_client.get(URL)
+    assert response.context["backup_methods"] == []  # no method knows HOTP devices
+    register(HOTPMethod())
+    response = verified_client.get(URL)
+    assert [d.name for d in response.context["backup_methods"]] == ["fob"]
+    assert "Use key fob fob" in response.content.decode()
+
+
+def test_methods_can_contribute_profile_entries(verified_client, user, register):
+    HOTPDevice.objects.create(user=user, name="fob")
+    method = PhoneLikeMethod()
+    register(method)
+    response = verified_client.get(URL)
+    assert response.context["test_entry"] == method.code
+    assert response.context["backup_methods"] == []  # the method shows its devices itself

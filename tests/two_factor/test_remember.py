@@ -1,0 +1,241 @@
+"""Remember this browser: the cookie skips the token step, never the password."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.core.signing import BadSignature, SignatureExpired
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.conftest import totp_now
+from two_factor.flows.remember import remember_device_cookie
+from two_factor.signals import user_verified
+from two_factor.views.utils import get_remember_device_cookie, validate_remember_device_cookie
+
+from .test_login import current_step, otp_status, post_password, post_token
+
+AGE = 3600
+PREFIX = "remember-cookie_"
+
+
+@pytest.fixture(autouse=True)
+def remember_enabled(settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = AGE
+
+
+def later(monkeypatch, seconds):
+    real = remember_device_cookie._now
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: real() + seconds)
+
+
+# The cookie on its own
+
+
+def test_cookie_round_trip(user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    assert validate_remember_device_cookie(cookie, user, totp_device.persistent_id) is True
+
+
+def test_cookie_carries_no_data(user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    timestamp, device_hash, user_hash = cookie.split(":")
+    assert totp_device.persistent_id not in cookie
+    assert user.password not in cookie
+    assert len(device_hash) == len(user_hash) == 64
+
+
+def test_cookie_of_another_device_is_false(user, totp_device, hotp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    assert validate_remember_device_cookie(cookie, user, hotp_device.persistent_id) is False
+
+
+def test_cookie_of_another_user_is_refused(user, other_user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    with pytest.raises(BadSignature):
+        validate_remember_device_cookie(cookie, other_user, totp_device.persistent_id)
+
+
+def test_cookie_dies_with_a_password_change(user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    user.set_password("another-password")
+    with pytest.raises(BadSignature):
+        validate_remember_device_cookie(cookie, user, totp_device.persistent_id)
+
+
+def test_cookie_expires(user, totp_device, monkeypatch):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    later(monkeypatch, AGE - 1)
+    assert validate_remember_device_cookie(cookie, user, totp_device.persistent_id) is True
+    later(monkeypatch, 2)
+    with pytest.raises(SignatureExpired):
+        validate_remember_device_cookie(cookie, user, totp_device.persistent_id)
+
+
+@pytest.mark.parametrize("cookie", ["", "garbage", "a:b", "a:b:c:d", None, 42])
+def test_malformed_cookie_raises_bad_signature(user, totp_device, cookie):
+    with pytest.raises(BadSignature):
+        validate_remember_device_cookie(cookie, user, totp_device.persistent_id)
+
+
+def test_tampered_timestamp_names_no_device(user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    _timestamp, device_hash, user_hash = cookie.split(":")
+    forged = f"zzzzzz:{device_hash}:{user_hash}"
+    assert validate_remember_device_cookie(forged, user, totp_device.persistent_id) is False
+
+
+# Through the sign-in
+
+
+def remember_cookies(client):
+    return {name: morsel for name, morsel in client.cookies.items() if name.startswith(PREFIX)}
+
+
+def sign_in_remembering(client, device, remember="on"):
+    post_password(client)
+    return post_token(client, totp_now(device), **{"token-remember": remember})
+
+
+def sign_out(client):
+    """Sign out and keep the remember cookies, as a browser does."""
+    kept = {name: morsel.value for name, morsel in remember_cookies(client).items()}
+    client.logout()
+    for name, value in kept.items():
+        client.cookies[name] = value
+
+
+def failures(device):
+    device.refresh_from_db()
+    return device.throttling_failure_count
+
+
+@pytest.fixture
+def remembered(client, user_with_totp, default_totp):
+    """alice signed in with "remember" ticked, then signed out."""
+    response = sign_in_remembering(client, default_totp)
+    assert response.status_code == 302
+    sign_out(client)
+    return client
+
+
+def test_checkbox_only_when_enabled(client, user_with_totp, settings):
+    assert 'name="token-remember"' in post_password(client).content.decode()
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = None
+    assert 'name="token-remember"' not in post_password(client).content.decode()
+
+
+def test_ticking_the_box_sets_the_cookie(client, user_with_totp, default_totp):
+    response = sign_in_remembering(client, default_totp)
+    [(name, morsel)] = remember_cookies(client).items()
+    assert name in response.cookies
+    assert morsel["max-age"] == AGE
+    assert morsel["httponly"] is True
+    assert morsel["samesite"] == "Lax"
+    assert morsel["path"] == "/"
+    assert validate_remember_device_cookie(morsel.value, user_with_totp,
+                                           default_totp.persistent_id)
+
+
+def test_cookie_settings_are_honoured(client, user_with_totp, default_totp, settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_PREFIX = "keep_"
+    settings.TWO_FACTOR_REMEMBER_COOKIE_SECURE = True
+    settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE = "Strict"
+    sign_in_remembering(client, default_totp)
+    [(name, morsel)] = [(n, m) for n, m in client.cookies.items() if n.startswith("keep_")]
+    assert morsel["secure"] is True and morsel["samesite"] == "Strict"
+
+
+def test_no_cookie_without_the_box(client, user_with_totp, default_totp):
+    sign_in_remembering(client, default_totp, remember="")
+    assert remember_cookies(client) == {}
+
+
+def test_remembered_browser_skips_the_token_step(remembered, user_with_totp, default_totp):
+    calls = []
+
+    def receiver(sender, **kwargs):
+        calls.append(kwargs)
+
+    user_verified.connect(receiver)
+    try:
+        response = post_password(remembered)
+    finally:
+        user_verified.disconnect(receiver)
+    assert response.status_code == 302
+    assert remembered.session[SESSION_KEY] == str(user_with_totp.pk)
+    assert otp_status(remembered)["device"] == default_totp.persistent_id
+    assert [(call["user"], call["device"]) for call in calls] == [(user_with_totp, default_totp)]
+
+
+def test_remembered_browser_still_needs_the_password(remembered, user_with_totp):
+    response = post_password(remembered, password="wrong")
+    assert current_step(response) == "auth"
+    assert SESSION_KEY not in remembered.session
+    # and the token step cannot be reached without it
+    response = post_token(remembered, "123456")
+    assert current_step(response) == "auth"
+    assert SESSION_KEY not in remembered.session
+
+
+def test_password_change_kills_the_cookie(remembered, user_with_totp):
+    user_with_totp.set_password("a-new-password")
+    user_with_totp.save()
+    response = post_password(remembered, password="a-new-password")
+    assert current_step(response) == "token"
+
+
+def test_device_removal_kills_the_cookie(remembered, user_with_totp, default_totp):
+    default_totp.delete()
+    other = TOTPDevice.objects.create(user=user_with_totp, name="default")
+    response = post_password(remembered)
+    assert current_step(response) == "token"
+    assert response.context["device"] == other
+
+
+def test_age_kills_the_cookie(remembered, default_totp, monkeypatch):
+    later(monkeypatch, AGE + 1)
+    response = post_password(remembered)
+    assert current_step(response) == "token"
+    assert failures(default_totp) == 0  # an expired cookie is not an attack
+
+
+def test_cookie_of_another_user(remembered, other_user):
+    bob_device = TOTPDevice.objects.create(user=other_user, name="default")
+    response = post_password(remembered, username="bob")
+    assert current_step(response) == "token"
+    assert response.context["device"] == bob_device
+
+
+def test_disabled_setting_ignores_cookies(remembered, settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = None
+    assert current_step(post_password(remembered)) == "token"
+
+
+@pytest.mark.parametrize("value", ["garbage", "a:b:c", "::", "x" * 4000, "é:ü:ß", "a:b"])
+def test_malformed_cookie_is_ignored(client, user_with_totp, default_totp, value):
+    client.cookies[PREFIX + "junk"] = value
+    response = post_password(client)
+    assert current_step(response) == "token"
+    assert failures(default_totp) == 0
+
+
+def test_forged_cookie_is_ignored_and_counted(client, user_with_totp, default_totp):
+    genuine = get_remember_device_cookie(user_with_totp, default_totp.persistent_id)
+    timestamp, device_hash, user_hash = genuine.split(":")
+    forged_hash = ("0" if user_hash[0] != "0" else "1") + user_hash[1:]
+    client.cookies[PREFIX + "forged"] = f"{timestamp}:{device_hash}:{forged_hash}"
+    response = post_password(client)
+    assert current_step(response) == "token"
+    assert failures(default_totp) == 1
+
+
+def test_throttled_device_is_not_accepted_by_cookie(remembered, default_totp):
+    default_totp.throttle_increment()
+    response = post_password(remembered)
+    assert current_step(response) == "token"
+
+
+def test_user_without_device_ignores_cookies(client, user, totp_device):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    totp_device.delete()
+    client.cookies[PREFIX + "old"] = cookie
+    assert post_password(client).status_code == 302
+    assert otp_status(client)["verified"] is False

@@ -1,0 +1,411 @@
+"""The setup wizard, its QR code and the end page, driven through the test client."""
+
+import threading
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from io import BytesIO
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from django import forms
+from django.test import Client
+
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP, hotp
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.qr import write_qrcode_image
+from two_factor.flows.setup import SECRET_SESSION_KEY
+from two_factor.plugins.registry import MethodBase, registry
+from two_factor.utils import get_otpauth_url
+
+from .conftest import login_password_only, login_verified
+
+SETUP = "/account/two_factor/setup/"
+QR = "/account/two_factor/qrcode/"
+COMPLETE = "/account/two_factor/setup/complete/"
+LOGIN = "/account/login/"
+FAKE_KEY = "3132333435363738393031323334353637383930"
+
+
+def post_step(client, step, data=None, **extra):
+    payload = {"setup_view-current_step": step, **extra}
+    payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+    return client.post(SETUP, payload)
+
+
+def current_step(response):
+    return response.context["wizard"]["steps"].current
+
+
+def totp_token(key, offset=0, digits=6):
+    totp = TOTP(unhexlify(key), 30, 0, digits, offset)
+    totp.time = time.time()
+    return f"{totp.token():0{digits}d}"
+
+
+def to_generator(client, with_page=False):
+    """Start the wizard and reach the generator step (the only method: no method step)."""
+    assert current_step(client.get(SETUP)) == "welcome"
+    response = post_step(client, "welcome")
+    assert current_step(response) == "generator"
+    key = client.session[SECRET_SESSION_KEY]
+    return (key, response.content.decode()) if with_page else key
+
+
+@pytest.fixture
+def setup_client(client, user):
+    """Signed in with a password; no device yet, so allowed to set one up."""
+    login_password_only(client, user)
+    return client
+
+
+class FakeForm(forms.Form):
+    label = forms.CharField(max_length=20)
+
+    def __init__(self, user, **kwargs):  # given by FakeMethod.get_setup_form_kwargs
+        super().__init__(**kwargs)
+        self.user = user
+
+
+class FakeMethod(MethodBase):
+    """A plugin-like method: its own step, then a device that must prove a token."""
+
+    code = "fake"
+    verbose_name = "Fake method"
+    challenges = []
+
+    def get_setup_forms(self, wizard):
+        return {"fake": FakeForm}
+
+    def get_setup_form_kwargs(self, wizard, step):
+        return {"user": wizard.request.user}
+
+    def get_device_from_setup_data(self, request, setup_data, **kwargs):
+        assert setup_data == {"fake": {"label": "mine"}}
+        return HOTPDevice(key=FAKE_KEY)
+
+    def recognize_device(self, device):
+        return isinstance(device, HOTPDevice)
+
+
+@pytest.fixture
+def fake_method(monkeypatch):
+    method = FakeMethod()
+    challenges = []
+    monkeypatch.setattr(HOTPDevice, "generate_challenge", lambda device: challenges.append(device) or "Sent!")
+    registry.register(method)
+    method.challenges = challenges
+    yield method
+    registry.unregister(method.code)
+
+
+# The generator, start to end.
+
+def test_generator_path_creates_default_device_and_verifies_session(setup_client, user):
+    key = to_generator(setup_client)
+    token = totp_token(key)
+    response = post_step(setup_client, "generator", {"token": token})
+    assert response.status_code == 302 and response.url == COMPLETE
+    device = TOTPDevice.objects.get(user=user)
+    assert (device.name, device.confirmed, device.key, device.digits) == ("default", True, key, 6)
+    session = setup_client.session
+    assert session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert SECRET_SESSION_KEY not in session
+    assert setup_client.get(QR).status_code == 404
+    assert setup_client.get(SETUP).url == COMPLETE  # verified, with a default device
+    # The setup token is used up: it cannot sign in.
+    assert device.last_t >= 0
+    assert not device.verify_token(token)
+    page = setup_client.get(COMPLETE)
+    assert page.status_code == 200
+    assert b"/account/two_factor/backup/tokens/" in page.content
+
+
+def test_method_step_shown_with_two_methods(setup_client, user, fake_method):
+    assert current_step(setup_client.get(SETUP)) == "welcome"
+    assert current_step(post_step(setup_client, "welcome")) == "method"
+    response = post_step(setup_client, "method", {"method": "generator"})
+    assert current_step(response) == "generator"
+    key = setup_client.session[SECRET_SESSION_KEY]
+    response = post_step(setup_client, "generator", {"token": totp_token(key)})
+    assert response.url == COMPLETE
+    assert TOTPDevice.objects.get(user=user).name == "default"
+    assert not HOTPDevice.objects.exists()
+
+
+def test_secret_never_in_page(setup_client):
+    key, first = to_generator(setup_client, with_page=True)
+    again = post_step(setup_client, "generator", {"token": "000000x"}).content.decode()
+    base32 = b32encode(unhexlify(key)).decode().rstrip("=")
+    for html in (first, again):
+        assert '<img src="/account/two_factor/qrcode/" alt="' in html
+        assert key not in html.lower()
+        assert base32 not in html.upper()
+
+
+def test_wrong_token_is_form_error(setup_client, user):
+    key = to_generator(setup_client)
+    wrong = f"{(int(totp_token(key)) + 1) % 10**6:06d}"
+    response = post_step(setup_client, "generator", {"token": wrong})
+    assert current_step(response) == "generator"
+    assert response.context["wizard"]["form"].errors["token"]
+    assert not TOTPDevice.objects.exists()
+    assert DEVICE_ID_SESSION_KEY not in setup_client.session
+
+
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_drift_of_one_step_accepted_and_stored(setup_client, user, offset):
+    key = to_generator(setup_client)
+    post_step(setup_client, "generator", {"token": totp_token(key, offset)})
+    assert TOTPDevice.objects.get(user=user).drift == offset
+
+
+def test_drift_of_two_steps_refused(setup_client):
+    key = to_generator(setup_client)
+    response = post_step(setup_client, "generator", {"token": totp_token(key, 3)})
+    assert response.context["wizard"]["form"].errors["token"]
+    assert not TOTPDevice.objects.exists()
+
+
+def test_eight_digits(setup_client, user, settings):
+    settings.TWO_FACTOR_TOTP_DIGITS = 8
+    key, page = to_generator(setup_client, with_page=True)
+    assert "8-digit code" in page
+    assert parse_qs(urlsplit(_expected_url(key, digits=8)).query)["digits"] == ["8"]
+    assert setup_client.get(QR).content == _svg(_expected_url(key, digits=8))
+    post_step(setup_client, "generator", {"token": totp_token(key, digits=8)})
+    assert TOTPDevice.objects.get(user=user).digits == 8
+
+
+def test_going_back_from_generator(setup_client, fake_method):
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    post_step(setup_client, "method", {"method": "generator"})
+    response = post_step(setup_client, "generator", wizard_goto_step="method")
+    assert current_step(response) == "method"
+    response = post_step(setup_client, "method", {"method": "fake"})
+    assert current_step(response) == "fake"
+
+
+def test_cancel_drops_secret(setup_client):
+    to_generator(setup_client)
+    response = post_step(setup_client, "generator", wizard_cancel="1")
+    assert response.status_code == 302 and response.url == "/account/two_factor/"
+    assert SECRET_SESSION_KEY not in setup_client.session
+    assert setup_client.get(QR).status_code == 404
+    response = post_step(setup_client, "generator", {"token": "123456"})
+    assert current_step(response) == "welcome"  # the wizard starts over
+
+
+def test_restart_gives_new_secret(setup_client):
+    first = to_generator(setup_client)
+    setup_client.get(SETUP)
+    assert SECRET_SESSION_KEY not in setup_client.session
+    assert to_generator(setup_client) != first
+
+
+# A method from the registry: its own step, then validation.
+
+def test_registered_method_adds_step_and_validation(setup_client, user, fake_method, settings):
+    settings.OTP_HOTP_THROTTLE_FACTOR = 0  # the wrong token below would delay the right one
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    assert current_step(post_step(setup_client, "method", {"method": "fake"})) == "fake"
+    response = post_step(setup_client, "fake", {"label": "mine"})
+    assert current_step(response) == "validation"
+    assert len(fake_method.challenges) == 1
+    assert "Sent!" in response.content.decode()
+    pending = HOTPDevice.objects.get(user=user)
+    assert not pending.confirmed  # counts for nothing until validated
+    response = post_step(setup_client, "validation", {"token": "000000"})
+    assert response.context["wizard"]["form"].errors["token"]
+    response = post_step(setup_client, "validation", {"token": f"{hotp(unhexlify(FAKE_KEY), 0):06d}"})
+    assert response.url == COMPLETE
+    device = HOTPDevice.objects.get(user=user)
+    assert (device.pk, device.name, device.confirmed, device.counter) == (pending.pk, "default", True, 1)
+    assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+
+def test_cancel_in_validation_removes_pending_device(setup_client, user, fake_method):
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    post_step(setup_client, "method", {"method": "fake"})
+    post_step(setup_client, "fake", {"label": "mine"})
+    assert HOTPDevice.objects.filter(user=user, confirmed=False).exists()
+    post_step(setup_client, "validation", wizard_cancel="1")
+    assert not HOTPDevice.objects.exists()
+
+
+def test_unknown_method_code_is_form_error(setup_client, fake_method):
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    response = post_step(setup_client, "method", {"method": "carrier-pigeon"})
+    assert current_step(response) == "method"
+    assert response.context["wizard"]["form"].errors["method"]
+
+
+# Who may use the wizard.
+
+def test_anonymous_redirected_to_login(client, db):
+    for url in (SETUP, QR, COMPLETE):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url == f"{LOGIN}?next={url}"
+    response = client.post(SETUP, {"setup_view-current_step": "welcome"})
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_password_only_user_with_device_refused(client, user_with_totp, default_totp):
+    login_password_only(client, user_with_totp)
+    response = client.get(SETUP)
+    assert response.status_code == 403
+    assert f'href="{LOGIN}?next=' in response.content.decode()
+    session = client.session
+    session[SECRET_SESSION_KEY] = key = "ab" * 20
+    session.save()
+    for step, data in [("welcome", {}), ("method", {"method": "generator"}),
+                       ("generator", {"token": totp_token(key)}), ("validation", {"token": "123456"})]:
+        assert post_step(client, step, data).status_code == 403
+    assert TOTPDevice.objects.filter(user=user_with_totp).count() == 1
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_device_added_mid_wizard_blocks_unverified_session(setup_client, user):
+    """Started without a device; another sign-in path adds one: this session may not finish."""
+    key = to_generator(setup_client)
+    TOTPDevice.objects.create(user=user, name="default")
+    assert post_step(setup_client, "generator", {"token": totp_token(key)}).status_code == 403
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert DEVICE_ID_SESSION_KEY not in setup_client.session
+
+
+def test_verified_user_with_default_device_redirected(verified_client):
+    for response in (verified_client.get(SETUP), post_step(verified_client, "welcome")):
+        assert response.status_code == 302 and response.url == COMPLETE
+
+
+def test_verified_user_without_default_device_may_set_up(client, user):
+    backup = StaticDevice.objects.create(user=user, name="backup")
+    login_verified(client, user, backup)
+    assert client.get(SETUP).status_code == 200
+
+
+def test_unconfirmed_device_does_not_block(setup_client, user):
+    TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    assert setup_client.get(SETUP).status_code == 200
+
+
+# The QR code.
+
+def _expected_url(key, digits=6):
+    return get_otpauth_url(accountname="alice", secret=b32encode(unhexlify(key)).decode(),
+                           issuer="testserver", digits=digits)
+
+
+def _svg(url):
+    out = BytesIO()
+    write_qrcode_image(url, out)
+    return out.getvalue()
+
+
+def test_qr_404_without_setup(setup_client):
+    assert setup_client.get(QR).status_code == 404
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome", wizard_cancel="1")
+    assert setup_client.get(QR).status_code == 404
+
+
+def test_qr_svg_of_the_setup_url(setup_client):
+    key = to_generator(setup_client)
+    response = setup_client.get(QR)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert "no-store" in response["Cache-Control"]
+    assert response.content == _svg(_expected_url(key))
+    parts = urlsplit(_expected_url(key))
+    query = parse_qs(parts.query)
+    assert (parts.scheme, parts.netloc, unquote(parts.path)) == ("otpauth", "totp", "/testserver:alice")
+    assert query["secret"] == [b32encode(unhexlify(key)).decode().rstrip("=")]
+    assert query["issuer"] == ["testserver"] and query["digits"] == ["6"]
+
+
+def test_qr_ignores_garbage_secret(setup_client):
+    session = setup_client.session
+    session[SECRET_SESSION_KEY] = "not-hex"
+    session.save()
+    assert setup_client.get(QR).status_code == 404
+
+
+# Bad input: a 4xx or a form error, never a 500.
+
+def test_missing_management_form_is_400(setup_client):
+    setup_client.get(SETUP)
+    assert setup_client.post(SETUP, {"generator-token": "123456"}).status_code == 400
+
+
+def test_unknown_step_is_400(setup_client):
+    setup_client.get(SETUP)
+    assert post_step(setup_client, "no-such-step").status_code == 400
+    assert post_step(setup_client, "x" * 1000).status_code == 400
+
+
+def test_step_ahead_of_the_wizard_stays_put(setup_client):
+    setup_client.get(SETUP)
+    response = post_step(setup_client, "generator", {"token": "123456"})
+    assert response.status_code == 200 and current_step(response) == "welcome"
+    assert SECRET_SESSION_KEY not in setup_client.session
+    response = post_step(setup_client, "welcome", wizard_goto_step="generator")
+    assert current_step(response) == "welcome"
+
+
+def test_post_without_started_wizard_starts_at_welcome(setup_client):
+    response = post_step(setup_client, "generator", {"token": "123456"})
+    assert response.status_code == 200 and current_step(response) == "welcome"
+    assert not TOTPDevice.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["abcdef", "١٢٣٤٥٦", "1" * 1000, "", " ", "12345\x00", "-12345"])
+def test_tokens_of_any_shape_are_form_errors(setup_client, token):
+    to_generator(setup_client)
+    response = post_step(setup_client, "generator", {"token": token})
+    assert response.status_code == 200
+    assert response.context["wizard"]["form"].errors
+    assert not TOTPDevice.objects.exists()
+
+
+# A double-clicked "Next": two requests with the same valid token at once.
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_final_steps_create_one_device(client, user, monkeypatch):
+    from django.conf import settings
+
+    from two_factor.forms import TOTPDeviceForm
+
+    from ..django_otp.test_concurrency import run_at_once
+
+    login_password_only(client, user)
+    key = to_generator(client)
+    token = totp_token(key)
+    checked = threading.Barrier(2)
+    clean_token = TOTPDeviceForm.clean_token
+
+    def clean_token_together(form):  # both requests have a valid token before either saves
+        result = clean_token(form)
+        checked.wait(timeout=10)
+        return result
+
+    monkeypatch.setattr(TOTPDeviceForm, "clean_token", clean_token_together)
+
+    def same_session(i):
+        other = Client()
+        other.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return other
+
+    results = run_at_once(lambda c: post_step(c, "generator", {"token": token}).status_code,
+                          prepare=same_session, n=2)
+    assert results == [302, 302]
+    assert TOTPDevice.objects.filter(user=user).count() == 1

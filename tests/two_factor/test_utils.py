@@ -1,0 +1,192 @@
+"""two_factor.utils: default_device, get_otpauth_url, totp_digits."""
+
+from base64 import b32encode
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import override_settings
+
+from django_otp import device_classes, devices_for_user
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.utils import default_device, forget_default_device, get_otpauth_url, totp_digits
+
+KEY = b"12345678901234567890"
+KEY_B32 = b32encode(KEY).decode()  # GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+
+def fresh(user):
+    """The same user, as another request would load it (nothing remembered)."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def reference_default_device(user):
+    """What default_device() must return: the first confirmed device named ``default``."""
+    return next((d for d in devices_for_user(user) if d.name == "default"), None)
+
+
+# default_device
+
+
+def test_default_device_is_the_device_named_default(user):
+    TOTPDevice.objects.create(user=user, name="phone")
+    default = TOTPDevice.objects.create(user=user, name="default")
+    StaticDevice.objects.create(user=user, name="backup")
+    found = default_device(fresh(user))
+    assert found == default and type(found) is TOTPDevice
+    assert found.key == default.key
+
+
+@pytest.mark.parametrize("model", [HOTPDevice, StaticDevice, EmailDevice])
+def test_default_device_of_any_model(user, model):
+    device = model.objects.create(user=user, name="default")
+    found = default_device(fresh(user))
+    assert type(found) is model and found.pk == device.pk
+
+
+def test_none_without_a_default_device(user):
+    TOTPDevice.objects.create(user=user, name="phone")
+    assert default_device(fresh(user)) is None
+
+
+def test_an_unconfirmed_default_does_not_count(user):
+    TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    assert default_device(fresh(user)) is None
+
+
+def test_another_users_default_does_not_count(user, other_user):
+    TOTPDevice.objects.create(user=other_user, name="default")
+    assert default_device(fresh(user)) is None
+    assert default_device(fresh(other_user)).user_id == other_user.pk
+
+
+@pytest.mark.parametrize("who", [None, AnonymousUser()])
+def test_none_for_nobody(db, django_assert_num_queries, who):
+    with django_assert_num_queries(0):
+        assert default_device(who) is None
+
+
+def test_same_answer_as_looking_through_every_device(user, make_user):
+    """The first model in device_classes() order wins, then the lowest primary key."""
+    models = device_classes()
+    later, earlier = sorted([TOTPDevice, HOTPDevice], key=models.index, reverse=True)
+    later.objects.create(user=user, name="default")
+    first = earlier.objects.create(user=user, name="default")
+    earlier.objects.create(user=user, name="default")
+    found = default_device(fresh(user))
+    assert found == reference_default_device(user) == first
+
+    bob = make_user("bob2")
+    for _ in range(3):
+        TOTPDevice.objects.create(user=bob, name="default")
+    assert default_device(fresh(bob)) == reference_default_device(bob) == (
+        TOTPDevice.objects.filter(user=bob).order_by("pk").first())
+
+
+def test_two_queries_when_found(user, django_assert_num_queries):
+    assert len(device_classes()) >= 4
+    for model in device_classes():
+        model.objects.create(user=user, name="other")
+    EmailDevice.objects.create(user=user, name="default")
+    user = fresh(user)
+    with django_assert_num_queries(2):
+        assert type(default_device(user)) is EmailDevice
+
+
+def test_one_query_when_there_is_none(user, django_assert_num_queries):
+    TOTPDevice.objects.create(user=user, name="phone")
+    user = fresh(user)
+    with django_assert_num_queries(1):
+        assert default_device(user) is None
+
+
+def test_remembered_on_the_user_object(user, django_assert_num_queries):
+    device = TOTPDevice.objects.create(user=user, name="default")
+    user = fresh(user)
+    found = default_device(user)
+    assert found == device
+    device.delete()
+    with django_assert_num_queries(0):
+        assert default_device(user) is found  # for the rest of this request
+    assert default_device(fresh(user)) is None  # another user object asks again
+
+
+def test_none_is_remembered_too(user, django_assert_num_queries):
+    user = fresh(user)
+    assert default_device(user) is None
+    with django_assert_num_queries(0):
+        assert default_device(user) is None
+
+
+def test_forget_default_device(user):
+    user = fresh(user)
+    assert default_device(user) is None
+    device = TOTPDevice.objects.create(user=user, name="default")
+    assert default_device(user) is None
+    forget_default_device(user)
+    assert default_device(user) == device
+    forget_default_device(user)
+    forget_default_device(user)  # nothing remembered: no error
+
+
+# get_otpauth_url
+
+
+def parse(url):
+    parts = urlsplit(url)
+    query = {name: values[0] for name, values in parse_qs(parts.query, strict_parsing=True).items()}
+    return parts.scheme, parts.netloc, unquote(parts.path), query
+
+
+def test_otpauth_url_with_issuer_and_digits():
+    scheme, kind, label, query = parse(get_otpauth_url("alice@example.com", KEY_B32, "Example Co", 8))
+    assert (scheme, kind, label) == ("otpauth", "totp", "/Example Co:alice@example.com")
+    assert query["secret"] == KEY_B32
+    assert query["issuer"] == "Example Co"
+    assert query["digits"] == "8"
+
+
+def test_otpauth_url_from_raw_bytes_equals_base32():
+    assert get_otpauth_url("alice", KEY, "Example") == get_otpauth_url("alice", KEY_B32, "Example")
+
+
+def test_otpauth_url_base32_as_apps_show_it():
+    """Lowercase, grouped with spaces, unpadded: all the same secret."""
+    spaced = " ".join(KEY_B32[i:i + 4] for i in range(0, len(KEY_B32), 4)).lower()
+    assert get_otpauth_url("alice", spaced) == get_otpauth_url("alice", KEY)
+    odd_key = b"\x01\x02\x03\x04\x05\x06\x07"  # 7 bytes: base32 needs padding
+    unpadded = b32encode(odd_key).decode().rstrip("=")
+    assert parse(get_otpauth_url("alice", unpadded))[3]["secret"] == unpadded
+
+
+def test_otpauth_url_without_issuer():
+    _scheme, _kind, label, query = parse(get_otpauth_url("alice", KEY))
+    assert label == "/alice"
+    assert "issuer" not in query
+
+
+def test_otpauth_url_quotes_the_label():
+    url = get_otpauth_url("alice smith", KEY, "Big Corp")
+    assert " " not in url
+    assert parse(url)[2] == "/Big Corp:alice smith"
+
+
+def test_otpauth_url_digits_default_to_the_setting():
+    assert parse(get_otpauth_url("alice", KEY))[3]["digits"] == "6"
+    with override_settings(TWO_FACTOR_TOTP_DIGITS=8):
+        assert parse(get_otpauth_url("alice", KEY))[3]["digits"] == "8"
+        assert parse(get_otpauth_url("alice", KEY, digits=6))[3]["digits"] == "6"
+
+
+# totp_digits
+
+
+def test_totp_digits():
+    assert totp_digits() == 6
+    with override_settings(TWO_FACTOR_TOTP_DIGITS=8):
+        assert totp_digits() == 8
+    with override_settings(TWO_FACTOR_TOTP_DIGITS="8"):  # a string in an environment-based settings file
+        assert totp_digits() == 8
