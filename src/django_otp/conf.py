@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.translation import gettext_lazy
 
 DEFAULTS: dict[str, Any] = {
     "OTP_LOGIN_URL": None,  # None: Django's LOGIN_URL
@@ -21,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "OTP_HOTP_THROTTLE_FACTOR": 1,
     "OTP_STATIC_THROTTLE_FACTOR": 1,
     "OTP_EMAIL_SENDER": None,  # None: Django's DEFAULT_FROM_EMAIL
-    "OTP_EMAIL_SUBJECT": "OTP token",
+    "OTP_EMAIL_SUBJECT": gettext_lazy("OTP token"),
     "OTP_EMAIL_BODY_TEMPLATE": None,
     "OTP_EMAIL_BODY_TEMPLATE_PATH": "otp/email/token.txt",
     "OTP_EMAIL_BODY_HTML_TEMPLATE": None,

@@ -201,7 +201,7 @@ def test_user_verified_signal(client, user_with_totp, default_totp):
         user_verified.disconnect(receiver)
     assert len(calls) == 1
     sender, kwargs = calls[0]
-    assert sender is LoginView
+    assert sender == "two_factor.views.core"  # the documented sender
     assert kwargs["user"] == user_with_totp
     assert kwargs["device"] == default_totp
     assert kwargs["request"].path == URL

@@ -205,7 +205,12 @@ def _cookie_matches(cookie: str, user: Any, device: Device) -> bool:
 # The end
 
 
-def complete_sign_in(request: Any, user: Any, device: Device | None, sender: Any) -> None:
+# The documented sender of ``user_verified``: receivers connect with this string.
+USER_VERIFIED_SENDER = "two_factor.views.core"
+
+
+def complete_sign_in(request: Any, user: Any, device: Device | None,
+                     sender: Any = USER_VERIFIED_SENDER) -> None:
     """Sign ``user`` in (a new session key), verified by ``device`` when there is one."""
     if SESSION_KEY in request.session:
         # Already signed in (with a password only, say): ``auth.login`` keeps the key of a

@@ -194,7 +194,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         step = "backup" if "backup" in form_dict else "token"
         verified = step in form_dict or self.storage.extra_data.get("remembered")
         device = (getattr(user, "otp_device", None) or self.get_device(step)) if verified else None
-        flows.complete_sign_in(self.request, user, device, sender=type(self))
+        flows.complete_sign_in(self.request, user, device)
         response = HttpResponseRedirect(self.get_success_url())
         remember = "token" in form_dict and form_dict["token"].cleaned_data.get("remember")
         if remember and device is not None and settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:

@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, ngettext
 
 from two_factor.flows.devices import remove_all_devices
 
@@ -7,7 +7,10 @@ from .two_factor_status import find_users
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Disables two-factor authentication for the given users: removes all their devices.")
+    @property
+    def help(self):
+        # Translated when asked for: argparse cannot format a lazy string.
+        return gettext("Disables two-factor authentication for the given users: removes all their devices.")
 
     def add_arguments(self, parser):
         parser.add_argument("usernames", nargs="+", metavar="username")

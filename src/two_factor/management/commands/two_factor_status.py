@@ -1,7 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from two_factor.utils import default_device
 
@@ -20,7 +19,10 @@ def find_users(usernames):
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Says for each user whether two-factor authentication is enabled.")
+    @property
+    def help(self):
+        # Translated when asked for: argparse cannot format a lazy string.
+        return _("Says for each user whether two-factor authentication is enabled.")
 
     def add_arguments(self, parser):
         parser.add_argument("usernames", nargs="+", metavar="username")
