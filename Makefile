@@ -11,13 +11,16 @@ PYTHON := $(shell scripts/find-python $(PY) 2>/dev/null)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell echo '$(DJANGO)' | md5sum | cut -c1-8)
 
-.PHONY: test test-sqlite test-postgres lint demo bench clean
+.PHONY: test test-sqlite test-postgres test-yubikey lint demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python $(PY) was not found" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' '$(DJANGO)'
+	# django-otp-yubikey declares the old django-otp as a dependency, which would replace our
+	# django_otp: install it without dependencies (its own are in our [yubikey] extra).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'django-otp-yubikey>=1.1'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -26,9 +29,13 @@ test: lint test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) test-yubikey
 	@$(BIN)/python -c 'import django, sys; print(f"== SQLite: Python {sys.version.split()[0]}, Django {django.__version__}")'
 	$(BIN)/python -m pytest
+
+# django-otp-yubikey's own test suite, against our django_otp (scripts/yubikey-suite).
+test-yubikey: $(STAMP)
+	scripts/yubikey-suite $(BIN)/python
 
 # Under CI=true a PostgreSQL run that cannot happen is a failure; elsewhere it is skipped, loudly.
 test-postgres: $(STAMP)

@@ -1,5 +1,6 @@
 """Settings for the test suite. TWOFOLD_DB=postgres runs it on PostgreSQL."""
 
+import importlib.util
 import os
 
 import django
@@ -21,7 +22,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
     "two_factor",
+    "two_factor.plugins.phonenumber",
+    "two_factor.plugins.email",
+    "two_factor.plugins.webauthn",
 ]
+
+# django-otp-yubikey is installed with --no-deps by `make test`; without it the YubiKey tests skip.
+if importlib.util.find_spec("otp_yubikey") is not None:
+    INSTALLED_APPS += ["otp_yubikey", "two_factor.plugins.yubikey"]
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,3 +82,5 @@ STATIC_URL = "/static/"
 
 if django.VERSION >= (6, 1):  # the test runner swaps in the locmem backend either way
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+TWO_FACTOR_WEBAUTHN_RP_NAME = "django-twofold tests"

@@ -12,7 +12,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from . import devices_for_user, match_token
+from . import devices_for_user, match_token, verify_token
 from .models import Device, VerifyNotAllowed
 
 #: Sent with ``user`` (and ``device`` when known) when a token is refused by a form.
@@ -95,7 +95,10 @@ class OTPAuthenticationFormMixin:
             verified = match_token(user, token)
         else:
             self._raise_if_not_allowed(device)
-            verified = device if device.verify_token(token) else None
+            if device.claims_tokens_atomically:
+                verified = device if device.verify_token(token) else None
+            else:  # a device that reads, checks and save()s: verify it on its locked row
+                verified = verify_token(user, device.persistent_id, token)
         if verified is None:
             otp_verification_failed.send(sender=type(self), user=user, device=device)
             raise forms.ValidationError(self.otp_error_messages["invalid_token"],

@@ -36,7 +36,14 @@ def test_session_key_name():
 
 
 def test_device_classes():
-    assert set(device_classes()) == {TOTPDevice, HOTPDevice, StaticDevice, EmailDevice}
+    # Ours, and those of the installed plugin apps (the phone plugin's PhoneDevice, ...).
+    from django.apps import apps
+
+    from django_otp.models import Device
+
+    classes = set(device_classes())
+    assert {TOTPDevice, HOTPDevice, StaticDevice, EmailDevice} <= classes
+    assert classes == {model for model in apps.get_models() if issubclass(model, Device)}
 
 
 # devices_for_user / user_has_device

@@ -114,13 +114,16 @@ def backup_token_count(user: Any) -> int:
                                       device__confirmed=True).count()
 
 
-def send_challenge(device: Device) -> str | None:
-    """Ask an interactive device for a challenge (a text message, a call, ...).
+def send_challenge(device: Device, request: Any = None) -> str | None:
+    """Ask an interactive device for a challenge (a text message, a call, ...), through its
+    method (which may hand ``request`` to a gateway).
 
     Returns the message for the user, also when the device fails (a gateway that is down).
     """
+    method = registry.method_from_device(device)
     try:
-        message = device.generate_challenge()
+        message = (method.send_challenge(device, request) if method is not None
+                   else device.generate_challenge())
     except Exception:  # the sign-in must go on with another method, not end in a 500
         logger.exception("Could not generate a challenge for %s", device.persistent_id)
         return str(_("The token could not be sent. Please try again or use another method."))

@@ -27,6 +27,12 @@ class MethodBase:
     code: str = ""
     verbose_name: Any = ""
     form_path: str | None = None
+    #: A template included on the sign-in page's password step (e.g. a passkey button), or None.
+    auth_step_template: str | None = None
+
+    def is_available(self) -> bool:
+        """Whether the method can be used now; read at each request, so settings may change."""
+        return True
 
     def get_devices(self, user: Any) -> list[Device]:
         """The user's confirmed devices of this method."""
@@ -52,10 +58,21 @@ class MethodBase:
         """The (unsaved) device described by the setup wizard's cleaned data."""
         return None
 
+    def send_challenge(self, device: Device, request: Any) -> str | None:
+        """Ask ``device`` for a challenge (send a token); returns a message for the user.
+
+        A method whose delivery needs the request (a gateway that builds URLs) passes it on.
+        """
+        return device.generate_challenge()
+
     def get_token_form_class(self) -> type[Form]:
         from two_factor.forms import AuthenticationTokenForm
 
         return AuthenticationTokenForm
+
+    def get_token_form_kwargs(self, request: Any, device: Device) -> dict[str, Any]:
+        """Extra keyword arguments for the token form of ``device`` at sign-in."""
+        return {}
 
     def get_action(self, device: Device) -> Any:
         """A short label for a button that picks ``device`` at sign-in."""
@@ -128,7 +145,8 @@ class MethodRegistry:
         raise MethodNotFoundError(code)
 
     def get_methods(self) -> list[MethodBase]:
-        return list(self._methods)
+        """The methods a user can choose now (``is_available()``: e.g. a gateway is set)."""
+        return [method for method in self._methods if method.is_available()]
 
     def method_from_device(self, device: Device) -> MethodBase | None:
         return next((method for method in self._methods if method.recognize_device(device)), None)

@@ -131,7 +131,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         self._forget(_user=user, _device=device)
         self.storage.current_step = "token"
         if device.is_interactive():
-            self.notice = flows.send_challenge(device)
+            self.notice = flows.send_challenge(device, self.request)
         return self.render(self.get_form())
 
     def choose_backup(self, backup: bool) -> HttpResponse:
@@ -169,8 +169,19 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         step = step or self.steps.current
         if step in ("token", "backup"):
-            return {"user": self.get_user(), "initial_device": self.get_device(step)}
+            device = self.get_device(step)
+            kwargs = {"user": self.get_user(), "initial_device": device}
+            if step == "token" and device is not None:
+                kwargs.update(self.get_method_form_kwargs(device))
+            return kwargs
         return {"request": self.request} if step == "auth" else {}
+
+    def get_method_form_kwargs(self, device: Any) -> dict[str, Any]:
+        """What the device's method adds to its own token form (the request, say)."""
+        method = registry.method_from_device(device)
+        if method is None or self.get_form_list().get("token") is not method.get_token_form_class():
+            return {}
+        return method.get_token_form_kwargs(self.request, device)
 
     def process_step(self, form: Any) -> Any:
         if self.steps.current == "auth":
@@ -178,6 +189,11 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
             self.storage.authenticated_user = user
             device = flows.begin(self.storage.extra_data, self.request, user)
             self._forget(_user=user, _device=device)
+            if (device is not None and not self.storage.extra_data.get("remembered")
+                    and device.is_interactive()):
+                # The token step asks for a token that the device must send first (a text
+                # message, a call): send it once, now that the password is right.
+                self.notice = flows.send_challenge(device, self.request)
         return super().process_step(form)
 
     def serializable_cleaned_data(self, step: str, form: Any) -> dict[str, Any]:
@@ -209,5 +225,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         context.update(
             cancel_url=self.request.get_full_path() if step != "auth" else None,
             notice=self.notice, redirect_field_name=self.redirect_field_name,
-            redirect_field_value=self.get_redirect_url())
+            redirect_field_value=self.get_redirect_url(),
+            auth_step_templates=[method.auth_step_template for method in registry.get_methods()
+                                 if method.auth_step_template] if step == "auth" else [])
         return context

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView, View
 from django_otp.models import Device
 from django_otp.qr import write_qrcode_image
 
+from ..flows.login import send_challenge
 from ..flows.setup import (
     SetupAccess,
     complete_setup,
@@ -176,7 +177,7 @@ class SetupView(IdempotentSessionWizardView):
         discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
         device = save_pending_device(self.request.user, self.get_setup_device())
         self.storage.data[_PENDING] = device.persistent_id
-        return device.generate_challenge()
+        return send_challenge(device, self.request)
 
     def end_wizard(self) -> None:
         """Forget what is in progress: the generator's secret, an unconfirmed device."""

@@ -1,0 +1,1 @@
+"""email method plugin for two_factor."""

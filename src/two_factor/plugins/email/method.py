@@ -1,0 +1,100 @@
+"""The ``email`` method: tokens sent through Django's mail framework.
+
+The device is django_otp's ``EmailDevice``: it sets how long a token is valid
+(``OTP_EMAIL_TOKEN_VALIDITY``), how soon another may be sent (``OTP_EMAIL_COOLDOWN_DURATION``),
+and accepts each token once. The address is never shown in full, only masked (``mask_email``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.utils.dateformat import time_format
+from django.utils.timezone import localtime, now
+from django.utils.translation import gettext_lazy as _
+
+from django_otp.conf import settings as otp_settings
+
+from ..registry import MethodBase
+from .utils import mask_email, record_setup_mail, setup_mail_wait
+
+if TYPE_CHECKING:
+    from django.forms import Form
+
+    from django_otp.models import Device
+
+__all__ = ["EmailMethod"]
+
+
+class EmailMethod(MethodBase):
+    code = "email"
+    verbose_name = _("Email")
+
+    messages = {
+        "no_address": _("There is no email address to send a token to. Please use another "
+                        "method."),
+        "setup_wait": _("An email was sent moments ago. You can ask for a new one at %(time)s."),
+    }
+
+    def is_available(self) -> bool:
+        return apps.is_installed("django_otp.plugins.otp_email")
+
+    def get_devices(self, user: Any) -> list[Device]:
+        from django_otp.plugins.otp_email.models import EmailDevice
+
+        if user is None or getattr(user, "pk", None) is None:
+            return []
+        return list(EmailDevice.objects.devices_for_user(user, confirmed=True).order_by("pk"))
+
+    def recognize_device(self, device: Device) -> bool:
+        from django_otp.plugins.otp_email.models import EmailDevice
+
+        return isinstance(device, EmailDevice)
+
+    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
+        from .forms import EmailForm
+
+        return {"email": EmailForm}
+
+    def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
+        return {"user": wizard.request.user}
+
+    def get_device_from_setup_data(self, request: Any, setup_data: dict[str, Any],
+                                   **kwargs: Any) -> Device | None:
+        """An unsaved ``EmailDevice``; without an address of its own it follows the account's."""
+        from django_otp.plugins.otp_email.models import EmailDevice
+
+        if "email" not in setup_data:
+            return None
+        email = (setup_data["email"] or {}).get("email") or None
+        return EmailDevice(user=request.user, name="default", email=email)
+
+    def send_challenge(self, device: Device, request: Any) -> str | None:
+        """Mail a token (the device keeps to its cooldown).
+
+        A device being set up is new on every run of the setup step, so its cooldown would
+        always be over: the setup wizard's mails are limited per session as well.
+        """
+        if not device.recipient:
+            return self.messages["no_address"]
+        session = getattr(request, "session", None) if not device.confirmed else None
+        if session is not None:
+            cooldown = otp_settings.OTP_EMAIL_COOLDOWN_DURATION
+            wait = setup_mail_wait(session, cooldown)
+            if wait:
+                next_at = localtime(now()) + timedelta(seconds=wait)
+                return self.messages["setup_wait"] % {"time": time_format(next_at, "H:i:s")}
+        message = device.generate_challenge()
+        if session is not None:
+            record_setup_mail(session)
+        return message
+
+    def get_action(self, device: Device) -> Any:
+        return _("Send email to %s") % mask_email(device.recipient)
+
+    def get_verbose_action(self, device: Device) -> Any:
+        return _("We sent you an email at %(email)s, please enter the token we sent.") % {
+            "email": mask_email(device.recipient)}
+

@@ -1,0 +1,1 @@
+"""phonenumber method plugin for two_factor."""

@@ -1,0 +1,118 @@
+"""The phone methods: tokens by text message (``sms``) or read out in a call (``call``).
+
+Each is available when its gateway setting is set (``TWO_FACTOR_SMS_GATEWAY``,
+``TWO_FACTOR_CALL_GATEWAY``), read at every call so that the setting may change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+from django.utils.dateformat import time_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from ...conf import settings
+from ..registry import MethodBase
+from .utils import backup_phones, get_available_phone_methods, mask_phone_number
+
+if TYPE_CHECKING:
+    from django.forms import Form
+
+    from django_otp.models import Device
+
+__all__ = ["PhoneMethodBase", "PhoneCallMethod", "SMSMethod"]
+
+#: When the setup wizards last sent a token to a phone being set up (a Unix time).
+SETUP_SENT_SESSION_KEY = "two_factor_phone_setup_sent_at"
+
+
+class PhoneMethodBase(MethodBase):
+    """What the call and text-message methods share: a ``PhoneDevice`` with this ``code``."""
+
+    #: The setting that names the gateway; the method is offered only when it is set.
+    gateway_setting = ""
+    #: "Pick this device" (a button at sign-in), with the masked number.
+    action: Any = ""
+    #: What the user does at the token step, with the masked number.
+    verbose_action: Any = ""
+
+    def is_available(self) -> bool:
+        return bool(getattr(settings, self.gateway_setting))
+
+    def get_devices(self, user: Any) -> list[Device]:
+        from .models import PhoneDevice
+
+        if user is None or getattr(user, "pk", None) is None:
+            return []
+        return list(PhoneDevice.objects.devices_for_user(user, confirmed=True)
+                    .filter(method=self.code).order_by("pk"))
+
+    def recognize_device(self, device: Device) -> bool:
+        from .models import PhoneDevice
+
+        return isinstance(device, PhoneDevice) and device.method == self.code
+
+    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
+        from .forms import PhoneNumberForm
+
+        return {self.code: PhoneNumberForm}
+
+    def get_device_from_setup_data(self, request: Any, setup_data: dict[str, Any],
+                                   **kwargs: Any) -> Device | None:
+        from .models import PhoneDevice
+
+        number = (setup_data.get(self.code) or {}).get("number")
+        if not number:
+            return None
+        return PhoneDevice(user=request.user, name="default", number=number, method=self.code)
+
+    def send_challenge(self, device: Device, request: Any) -> str | None:
+        """Send the token through the gateway, which gets the request.
+
+        A device keeps to its own cooldown. A phone being set up is new at every submitted
+        number, so the setup wizards' messages are limited per session as well: one per
+        cooldown, whatever the number.
+        """
+        session = getattr(request, "session", None) if not device.confirmed else None
+        if session is None or not device.generate_is_allowed()[0]:
+            return device.generate_challenge(request=request)
+        now = timezone.now()
+        last = session.get(SETUP_SENT_SESSION_KEY)
+        cooldown = device.get_cooldown_duration()
+        if isinstance(last, int | float) and 0 <= now.timestamp() - last < cooldown:
+            next_at = now + timedelta(seconds=cooldown - (now.timestamp() - last))
+            return _("A token was sent moments ago. Please wait until %(time)s before asking "
+                     "for another one.") % {"time": time_format(localtime(next_at), "H:i:s")}
+        message = device.generate_challenge(request=request)
+        session[SETUP_SENT_SESSION_KEY] = now.timestamp()
+        return message
+
+    def get_action(self, device: Device) -> Any:
+        return self.action % mask_phone_number(device.number)
+
+    def get_verbose_action(self, device: Device) -> Any:
+        return self.verbose_action % {"number": mask_phone_number(device.number)}
+
+    def get_profile_context(self, user: Any) -> dict[str, Any]:
+        """For the profile page: the backup phones, and the phone methods on offer."""
+        return {"backup_phones": list(backup_phones(user)),
+                "available_phone_methods": get_available_phone_methods()}
+
+
+class PhoneCallMethod(PhoneMethodBase):
+    code = "call"
+    verbose_name = _("Phone call")
+    gateway_setting = "TWO_FACTOR_CALL_GATEWAY"
+    action = _("Call number %s")
+    verbose_action = _("Answer the call to %(number)s and enter the token that is read out to you.")
+
+
+class SMSMethod(PhoneMethodBase):
+    code = "sms"
+    verbose_name = _("Text message")
+    gateway_setting = "TWO_FACTOR_SMS_GATEWAY"
+    action = _("Send text message to %s")
+    verbose_action = _("Enter the token that we sent by text message to %(number)s.")

@@ -1,0 +1,109 @@
+"""Backup phones: add one (``PhoneSetupView``, with a token sent to it) and remove one
+(``PhoneDeleteView``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import View
+
+from ...flows.login import send_challenge
+from ...flows.setup import discard_pending_device, get_pending_device
+from ...forms import DeviceValidationForm
+from ...views.mixins import OTPRequiredMixin
+from ...wizard.views import IdempotentSessionWizardView
+from .forms import PhoneNumberMethodForm
+from .models import PhoneDevice
+from .utils import backup_phones, get_available_phone_methods
+
+__all__ = ["PhoneSetupView", "PhoneDeleteView"]
+
+BACKUP_PHONE_NAME = "backup"
+_PENDING = "pending_phone"  # in the wizard's storage: the persistent id of the phone to validate
+
+
+@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
+class PhoneSetupView(OTPRequiredMixin, IdempotentSessionWizardView):
+    """Add a backup phone: its number and method (``setup``), then a token that was sent to it
+    (``validation``). A verified session only.
+
+    The phone is saved unconfirmed when its token is sent, so that the token is checked and
+    used up like any other, and confirmed when the wizard ends; cancelling, or a new GET,
+    removes it. Submitting the same number again within the cooldown sends no second message.
+    """
+
+    template_name = "two_factor/core/phone_register.html"
+    success_url = "two_factor:profile"
+    form_list = (("setup", PhoneNumberMethodForm), ("validation", DeviceValidationForm))
+    idempotent_dict = {"validation": False}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not get_available_phone_methods():
+            raise Http404("No phone method is available: no gateway is configured.")
+        self.end_wizard()  # a GET starts over
+        return super().get(request, *args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "wizard_cancel" in self.request.POST:
+            self.end_wizard()
+            return redirect(self.success_url)
+        if not get_available_phone_methods():
+            raise Http404("No phone method is available: no gateway is configured.")
+        return super().post(*args, **kwargs)
+
+    def get_pending_device(self) -> PhoneDevice | None:
+        device = get_pending_device(self.request.user, self.storage.data.get(_PENDING))
+        return device if isinstance(device, PhoneDevice) else None
+
+    def end_wizard(self) -> None:
+        discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
+        self.storage.reset()
+
+    def start_validation(self, form: PhoneNumberMethodForm) -> str | None:
+        """Save the new phone unconfirmed (or reuse the one of the same number) and send it
+        a token; returns the message for the user."""
+        number, method = form.cleaned_data["number"], form.cleaned_data["method"]
+        device = self.get_pending_device()
+        if device is None or device.number != number or device.method != method:
+            discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
+            device = PhoneDevice.objects.create(user=self.request.user, name=BACKUP_PHONE_NAME,
+                                                number=number, method=method, confirmed=False)
+            self.storage.data[_PENDING] = device.persistent_id
+        return send_challenge(device, self.request)
+
+    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        if self.steps.current == "setup":
+            kwargs["challenge"] = self.start_validation(form)
+        return super().render_next_step(form, **kwargs)
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        if step == "validation":
+            # Without a pending phone (removed meanwhile) every token is refused.
+            return {"device": self.get_pending_device() or PhoneDevice(user=self.request.user)}
+        return {}
+
+    def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
+        device = (form_dict or {})["validation"].device
+        PhoneDevice.objects.filter(pk=device.pk, user=self.request.user).update(confirmed=True)
+        return redirect(self.success_url)
+
+
+@method_decorator(never_cache, name="dispatch")
+class PhoneDeleteView(OTPRequiredMixin, View):
+    """Remove one of the user's backup phones (POST only); then back to the profile.
+
+    Another user's phone, or the default device, is a 404.
+    """
+
+    http_method_names = ["post"]
+    success_url = "two_factor:profile"
+
+    def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        device = get_object_or_404(backup_phones(request.user), pk=pk)
+        device.delete()
+        return redirect(self.success_url)

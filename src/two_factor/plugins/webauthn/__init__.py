@@ -1,0 +1,1 @@
+"""webauthn method plugin for two_factor."""

@@ -1,0 +1,1 @@
+"""yubikey method plugin for two_factor."""

@@ -1,0 +1,155 @@
+"""Setting up email as the default method through the setup wizard (tokens from mail.outbox)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.test_utils import frozen_now
+
+from ...conftest import login_password_only
+from .conftest import ADDRESS, MASKED, mailed
+
+SETUP = "/account/two_factor/setup/"
+COMPLETE = "/account/two_factor/setup/complete/"
+
+
+def post_step(client, step, data=None, **extra):
+    payload = {"setup_view-current_step": step, **extra}
+    payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+    return client.post(SETUP, payload)
+
+
+def current_step(response):
+    assert response.status_code == 200, response.status_code
+    return response.context["wizard"]["steps"].current
+
+
+def otp_status(client):
+    return json.loads(client.get("/otp/status/").content)
+
+
+@pytest.fixture
+def setup_client(client, user):
+    login_password_only(client, user)
+    return client
+
+
+def to_email_step(client):
+    assert current_step(client.get(SETUP)) == "welcome"
+    assert current_step(post_step(client, "welcome")) == "method"
+    response = post_step(client, "method", {"method": "email"})
+    assert current_step(response) == "email"
+    return response
+
+
+def test_email_is_offered(setup_client):
+    setup_client.get(SETUP)
+    response = post_step(setup_client, "welcome")
+    assert ("email", "Email") in [(code, str(name)) for code, name in
+                                  response.context["wizard"]["form"].fields["method"].choices]
+
+
+def test_setup_with_the_account_address(setup_client, user, mailoutbox):
+    page = to_email_step(setup_client).content.decode()
+    assert MASKED in page and ADDRESS not in page  # the help text names the account address
+    response = post_step(setup_client, "email", {"email": ""})
+    assert current_step(response) == "validation"
+    [(recipient, token)] = mailed()
+    assert recipient == ADDRESS
+    page = response.content.decode()
+    assert ADDRESS not in page and token not in page
+    pending = EmailDevice.objects.get(user=user)
+    assert (pending.name, pending.confirmed) == ("default", False)
+
+    response = post_step(setup_client, "validation", {"token": token})
+    assert response.status_code == 302 and response["Location"] == COMPLETE
+    device = EmailDevice.objects.get(user=user)
+    assert (device.pk, device.name, device.confirmed, device.email) == (
+        pending.pk, "default", True, None)
+    assert device.token is None  # used up
+    assert otp_status(setup_client) == {"authenticated": True, "verified": True,
+                                        "device": device.persistent_id}
+    assert len(mailoutbox) == 1
+
+
+def test_setup_with_another_address(setup_client, user):
+    to_email_step(setup_client)
+    response = post_step(setup_client, "email", {"email": "alice.work@Corp.example.net"})
+    assert current_step(response) == "validation"
+    [(recipient, token)] = mailed()
+    assert recipient == "alice.work@corp.example.net"
+    assert "alice.work@corp.example.net" not in response.content.decode()
+    assert post_step(setup_client, "validation", {"token": token}).status_code == 302
+    device = EmailDevice.objects.get(user=user, confirmed=True)
+    assert device.email == "alice.work@corp.example.net"
+
+
+def test_account_without_address_must_enter_one(setup_client, user, mailoutbox):
+    user.email = ""
+    user.save()
+    to_email_step(setup_client)
+    response = post_step(setup_client, "email", {"email": ""})
+    assert current_step(response) == "email"
+    assert "Your account has no email address" in response.content.decode()
+    assert mailoutbox == [] and not EmailDevice.objects.exists()
+
+
+def test_wrong_token_is_a_form_error(setup_client, user):
+    to_email_step(setup_client)
+    post_step(setup_client, "email", {"email": ""})
+    [(_recipient, token)] = mailed()
+    wrong = "000000" if token != "000000" else "111111"
+    response = post_step(setup_client, "validation", {"token": wrong})
+    assert current_step(response) == "validation"
+    assert response.context["wizard"]["form"].errors["token"]
+    assert not EmailDevice.objects.filter(confirmed=True).exists()
+    assert otp_status(setup_client)["verified"] is False
+
+
+def test_expired_token_is_refused(setup_client, user, settings):
+    settings.OTP_EMAIL_TOKEN_VALIDITY = 60
+    to_email_step(setup_client)
+    post_step(setup_client, "email", {"email": ""})
+    [(_recipient, token)] = mailed()
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        response = post_step(setup_client, "validation", {"token": token})
+    assert current_step(response) == "validation"
+    assert not EmailDevice.objects.filter(confirmed=True).exists()
+
+
+def test_sending_again_within_the_cooldown_sends_nothing_and_says_when(setup_client, user,
+                                                                       settings):
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 60
+    to_email_step(setup_client)
+    post_step(setup_client, "email", {"email": ""})
+    assert len(mailed()) == 1
+    # Back to the address, and on again: a new device, but no second mail so soon.
+    response = post_step(setup_client, "validation", wizard_goto_step="email")
+    assert current_step(response) == "email"
+    response = post_step(setup_client, "email", {"email": "someone@else.example"})
+    assert current_step(response) == "validation"
+    assert len(mailed()) == 1
+    assert "You can ask for a new one at" in response.content.decode()
+    assert EmailDevice.objects.filter(user=user).count() == 1  # the first one was discarded
+
+    # After the cooldown the step sends again, and that token works.
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        post_step(setup_client, "validation", wizard_goto_step="email")
+        response = post_step(setup_client, "email", {"email": "someone@else.example"})
+    assert current_step(response) == "validation"
+    assert [recipient for recipient, _token in mailed()] == [ADDRESS, "someone@else.example"]
+    token = mailed()[-1][1]
+    assert post_step(setup_client, "validation", {"token": token}).status_code == 302
+    assert EmailDevice.objects.get(user=user, confirmed=True).email == "someone@else.example"
+
+
+def test_cancel_removes_the_pending_device(setup_client, user):
+    to_email_step(setup_client)
+    post_step(setup_client, "email", {"email": ""})
+    assert EmailDevice.objects.filter(user=user, confirmed=False).exists()
+    response = post_step(setup_client, "validation", wizard_cancel="1")
+    assert response.status_code == 302
+    assert not EmailDevice.objects.exists()

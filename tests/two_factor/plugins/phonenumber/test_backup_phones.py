@@ -1,0 +1,193 @@
+"""Backup phones: added with ``PhoneSetupView``, removed with ``PhoneDeleteView``, listed on the
+profile page."""
+
+import pytest
+from django.urls import reverse
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.plugins.phonenumber.models import PhoneDevice
+from two_factor.plugins.phonenumber.utils import backup_phones
+
+from ...conftest import login_password_only, login_verified
+from .conftest import MASKED, NUMBER
+
+REGISTER = "/account/two_factor/phone/register/"
+PROFILE = "/account/two_factor/"
+OTHER_NUMBER = "+31612345679"
+
+
+def unregister_url(pk):
+    return f"/account/two_factor/phone/unregister/{pk}/"
+
+
+def post_step(client, step, data=None, **extra):
+    payload = {"phone_setup_view-current_step": step, **extra}
+    payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+    return client.post(REGISTER, payload)
+
+
+def current_step(response):
+    assert response.status_code == 200, response.status_code
+    return response.context["wizard"]["steps"].current
+
+
+@pytest.fixture
+def default_totp(user):
+    return TOTPDevice.objects.create(user=user, name="default")
+
+
+@pytest.fixture
+def verified(client, user, default_totp, gateways):
+    login_verified(client, user, default_totp)
+    return client
+
+
+def test_url_names_and_paths():
+    assert reverse("two_factor:phone_create") == REGISTER
+    assert reverse("two_factor:phone_delete", args=[7]) == unregister_url(7)
+
+
+@pytest.mark.parametrize(("method", "kind"), [("sms", "SMS"), ("call", "call")])
+def test_add_a_backup_phone(verified, user, sent, method, kind):
+    response = verified.get(REGISTER)
+    assert current_step(response) == "setup"
+    assert [t.name for t in response.templates][0] == "two_factor/core/phone_register.html"
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": method})
+    assert current_step(response) == "validation"
+    [(logged_kind, number, token)] = sent()
+    assert (logged_kind, number) == (kind, OTHER_NUMBER)
+    assert "+31 * ******79" in response.context["challenge"]
+    assert not backup_phones(user)  # not before it is confirmed
+
+    response = post_step(verified, "validation", {"token": token})
+    assert response.status_code == 302 and response.url == PROFILE
+    phone = PhoneDevice.objects.get(user=user)
+    assert (phone.name, phone.confirmed, phone.method, phone.number.as_e164) == ("backup", True, method, OTHER_NUMBER)
+    assert list(backup_phones(user)) == [phone]
+    assert not phone.verify_token(token)  # used up
+
+
+def test_wrong_token_keeps_the_phone_unconfirmed(verified, user, sent):
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    [(_kind, _number, token)] = sent()
+    response = post_step(verified, "validation", {"token": "000000" if token != "000000" else "111111"})
+    assert current_step(response) == "validation"
+    assert response.context["wizard"]["form"].errors["token"]
+    assert not PhoneDevice.objects.get(user=user).confirmed
+
+
+def test_the_same_number_again_within_the_cooldown_sends_nothing(verified, user, sent):
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"},
+                         wizard_goto_step="setup")
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert current_step(response) == "validation"
+    assert len(sent()) == 1 and "moments ago" in response.context["challenge"]
+    assert PhoneDevice.objects.filter(user=user).count() == 1
+
+
+def test_invalid_number_is_a_form_error(verified, sent):
+    response = post_step(verified, "setup", {"number": "12345", "method": "sms"})
+    assert current_step(response) == "setup"
+    assert "valid phone number" in response.context["wizard"]["form"].errors["number"][0]
+    assert sent() == []
+
+
+def test_unavailable_method_is_a_form_error(verified, settings, sent):
+    settings.TWO_FACTOR_CALL_GATEWAY = None
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "call"})
+    assert current_step(response) == "setup"
+    assert response.context["wizard"]["form"].errors["method"]
+
+
+def test_cancel_and_restart_remove_the_pending_phone(verified, user):
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert PhoneDevice.objects.filter(user=user, confirmed=False).count() == 1
+    response = verified.post(REGISTER, {"phone_setup_view-current_step": "validation", "wizard_cancel": "1"})
+    assert response.status_code == 302 and response.url == PROFILE
+    assert not PhoneDevice.objects.exists()
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    verified.get(REGISTER)
+    assert not PhoneDevice.objects.exists()
+
+
+def test_register_needs_a_verified_session(client, user, default_totp, gateways):
+    assert client.get(REGISTER).status_code == 302  # anonymous: to the sign-in
+    login_password_only(client, user)
+    assert client.get(REGISTER).status_code == 403
+    assert post_step(client, "setup", {"number": OTHER_NUMBER, "method": "sms"}).status_code == 403
+    assert not PhoneDevice.objects.exists()
+
+
+def test_register_without_any_gateway_is_404(verified, settings):
+    settings.TWO_FACTOR_SMS_GATEWAY = None
+    settings.TWO_FACTOR_CALL_GATEWAY = None
+    assert verified.get(REGISTER).status_code == 404
+
+
+@pytest.fixture
+def backup_phone(user):
+    return PhoneDevice.objects.create(user=user, name="backup", number=OTHER_NUMBER, method="sms")
+
+
+def test_delete_a_backup_phone(verified, backup_phone):
+    response = verified.post(unregister_url(backup_phone.pk))
+    assert response.status_code == 302 and response.url == PROFILE
+    assert not PhoneDevice.objects.exists()
+
+
+def test_delete_is_post_only(verified, backup_phone):
+    assert verified.get(unregister_url(backup_phone.pk)).status_code == 405
+    assert PhoneDevice.objects.exists()
+
+
+def test_delete_another_users_phone_is_404(verified, other_user):
+    phone = PhoneDevice.objects.create(user=other_user, name="backup", number=NUMBER, method="sms")
+    assert verified.post(unregister_url(phone.pk)).status_code == 404
+    assert PhoneDevice.objects.filter(pk=phone.pk).exists()
+
+
+def test_delete_the_default_phone_is_404(client, user, sms_device):
+    login_verified(client, user, sms_device)
+    assert client.post(unregister_url(sms_device.pk)).status_code == 404
+    assert client.post(unregister_url(10**6)).status_code == 404
+    assert PhoneDevice.objects.filter(pk=sms_device.pk).exists()
+
+
+def test_delete_needs_a_verified_session(client, user, default_totp, backup_phone):
+    login_password_only(client, user)
+    assert client.post(unregister_url(backup_phone.pk)).status_code == 403
+    assert PhoneDevice.objects.exists()
+
+
+def test_profile_lists_backup_phones_and_links_to_register(verified, backup_phone):
+    response = verified.get(PROFILE)
+    assert list(response.context["backup_phones"]) == [backup_phone]
+    assert [m.code for m in response.context["available_phone_methods"]] == ["call", "sms"]
+    page = response.content.decode()
+    assert f"Send text message to {MASKED[:-2]}79" in page
+    assert unregister_url(backup_phone.pk) in page and REGISTER in page
+    assert OTHER_NUMBER not in page
+
+
+def test_profile_of_a_user_with_a_default_phone(client, user, sms_device, gateways):
+    login_verified(client, user, sms_device)
+    response = client.get(PROFILE)
+    assert response.context["default_device"] == sms_device
+    assert response.context["backup_phones"] == []
+    assert MASKED in response.content.decode()
+
+
+def test_another_number_within_the_cooldown_sends_nothing(verified, user, sent):
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    verified.post(REGISTER, {"phone_setup_view-current_step": "validation", "wizard_goto_step": "setup"})
+    response = post_step(verified, "setup", {"number": NUMBER, "method": "call"})
+    assert current_step(response) == "validation"
+    assert len(sent()) == 1 and "Please wait until" in response.context["challenge"]
+    assert PhoneDevice.objects.filter(user=user).count() == 1  # the pending one, replaced
+
+
+def test_a_token_step_posted_ahead_refuses_every_token(verified, user):
+    response = post_step(verified, "validation", {"token": "123456"})
+    assert response.status_code == 200
+    assert not PhoneDevice.objects.filter(user=user).exists()

@@ -1,0 +1,151 @@
+"""Setting up a phone as the default device, through the setup wizard."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.test_utils import frozen_now
+from two_factor.plugins.phonenumber.models import PhoneDevice
+
+from ...conftest import login_password_only
+from .conftest import MASKED, NUMBER, phone_token
+
+SETUP = "/account/two_factor/setup/"
+COMPLETE = "/account/two_factor/setup/complete/"
+
+
+def post_step(client, step, data=None):
+    payload = {"setup_view-current_step": step}
+    payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+    return client.post(SETUP, payload)
+
+
+def current_step(response):
+    assert response.status_code == 200, response.status_code
+    return response.context["wizard"]["steps"].current
+
+
+@pytest.fixture
+def setup_client(client, user, gateways):
+    login_password_only(client, user)
+    return client
+
+
+def to_number_step(client, method):
+    assert current_step(client.get(SETUP)) == "welcome"
+    assert current_step(post_step(client, "welcome")) == "method"
+    response = post_step(client, "method", {"method": method})
+    assert current_step(response) == method
+    return response
+
+
+@pytest.mark.parametrize(("method", "kind"), [("sms", "SMS"), ("call", "call")])
+def test_phone_becomes_the_default_device(setup_client, user, sent, method, kind):
+    to_number_step(setup_client, method)
+    response = post_step(setup_client, method, {"number": "+31 6 1234 5658"})
+    assert current_step(response) == "validation"
+    [(logged_kind, number, token)] = sent()
+    assert (logged_kind, number) == (kind, NUMBER)
+    assert MASKED in response.context["challenge"]
+    assert MASKED in response.content.decode()
+    pending = PhoneDevice.objects.get(user=user)
+    assert not pending.confirmed and pending.method == method
+
+    response = post_step(setup_client, "validation", {"token": token})
+    assert response.status_code == 302 and response.url == COMPLETE
+    device = PhoneDevice.objects.get(user=user)
+    assert (device.pk, device.name, device.confirmed, device.method) == (pending.pk, "default", True, method)
+    assert device.number.as_e164 == NUMBER
+    assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert not device.verify_token(token)  # the setup token is used up
+
+
+def test_token_computed_from_the_saved_key(setup_client, user):
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    device = PhoneDevice.objects.get(user=user)
+    response = post_step(setup_client, "validation", {"token": phone_token(device)})
+    assert response.url == COMPLETE
+
+
+def test_wrong_token_is_a_form_error(setup_client, user, sent):
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    [(_kind, _number, token)] = sent()
+    wrong = "000000" if token != "000000" else "111111"
+    response = post_step(setup_client, "validation", {"token": wrong})
+    assert current_step(response) == "validation"
+    assert response.context["wizard"]["form"].errors["token"]
+    assert not PhoneDevice.objects.get(user=user).confirmed
+    assert DEVICE_ID_SESSION_KEY not in setup_client.session
+
+
+@pytest.mark.parametrize("number", ["garbage", "+31 6", "+999 123456", "0612345678", "+1" + "2" * 70, "١٢٣"])
+def test_invalid_number_is_a_form_error(setup_client, user, sent, number):
+    to_number_step(setup_client, "sms")
+    response = post_step(setup_client, "sms", {"number": number})
+    assert current_step(response) == "sms"
+    [error] = response.context["wizard"]["form"].errors["number"]
+    assert "valid phone number" in error or "at most" in error
+    assert sent() == [] and not PhoneDevice.objects.exists()
+
+
+def test_national_number_with_a_default_region(setup_client, user, settings):
+    settings.PHONENUMBER_DEFAULT_REGION = "NL"
+    to_number_step(setup_client, "sms")
+    assert current_step(post_step(setup_client, "sms", {"number": "06 12345658"})) == "validation"
+    assert PhoneDevice.objects.get(user=user).number.as_e164 == NUMBER
+
+
+def test_cancel_removes_the_pending_phone(setup_client, user):
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    assert PhoneDevice.objects.filter(user=user, confirmed=False).exists()
+    response = setup_client.post(SETUP, {"setup_view-current_step": "validation", "wizard_cancel": "1"})
+    assert response.status_code == 302
+    assert not PhoneDevice.objects.exists()
+
+
+def test_gateway_down_is_a_message_not_an_error(setup_client, user, settings):
+    settings.TWO_FACTOR_SMS_GATEWAY = f"{__name__}.BrokenGateway"
+    to_number_step(setup_client, "sms")
+    response = post_step(setup_client, "sms", {"number": NUMBER})
+    assert current_step(response) == "validation"
+    assert "could not be sent" in response.context["challenge"]
+
+
+def test_phone_methods_offered_only_with_a_gateway(client, user, settings):
+    settings.TWO_FACTOR_SMS_GATEWAY = None
+    settings.TWO_FACTOR_CALL_GATEWAY = "two_factor.gateways.fake.Fake"
+    login_password_only(client, user)
+    client.get(SETUP)
+    response = post_step(client, "welcome")
+    choices = [code for code, _label in response.context["wizard"]["form"].fields["method"].choices]
+    assert "call" in choices and "sms" not in choices
+
+
+class BrokenGateway:
+    def send_sms(self, device, token):
+        raise ConnectionError("the gateway is down")
+
+
+def test_one_message_per_cooldown_whatever_the_number(setup_client, user, sent):
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    assert current_step(setup_client.post(SETUP, {"setup_view-current_step": "validation",
+                                                  "wizard_goto_step": "sms"})) == "sms"
+    response = post_step(setup_client, "sms", {"number": "+31612345679"})
+    assert current_step(response) == "validation"
+    assert len(sent()) == 1
+    assert "Please wait until" in response.context["challenge"]
+
+    later = timezone.now() + timedelta(seconds=61)
+    with frozen_now(later):
+        setup_client.post(SETUP, {"setup_view-current_step": "validation", "wizard_goto_step": "sms"})
+        post_step(setup_client, "sms", {"number": "+31612345679"})
+    assert [number for _kind, number, _token in sent()] == [NUMBER, "+31612345679"]
+    token = sent()[-1][2]
+    assert post_step(setup_client, "validation", {"token": token}).url == COMPLETE
+    assert PhoneDevice.objects.get(user=user).number.as_e164 == "+31612345679"
