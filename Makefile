@@ -54,7 +54,7 @@ demo: $(STAMP)
 	$(BIN)/python example/manage.py runserver 127.0.0.1:8000
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/verify_totp.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf .venv .venv-py* build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -15,6 +15,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 ON_POSTGRES = os.environ.get("TWOFOLD_DB") == "postgres"
 
 
+def pytest_report_header(config):
+    # Here, not in tests/browser/conftest.py: pytest prints the header before it reads that one.
+    from tests.browser.conftest import report_header
+
+    return report_header()
+
+
 def pytest_collection_modifyitems(config, items):
     if ON_POSTGRES:
         return

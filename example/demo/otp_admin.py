@@ -2,6 +2,6 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class OTPAdminConfig(AdminConfig):
-    """The admin, as an OTPAdminSite: every page needs a verified staff session."""
+    """The admin as an AdminSiteOTPRequired: every page needs a verified staff session."""
 
-    default_site = "django_otp.admin.OTPAdminSite"
+    default_site = "two_factor.admin.AdminSiteOTPRequired"

@@ -135,6 +135,12 @@ class CooldownMixin(models.Model):
             self.last_generated_timestamp = now
         return claimed
 
+    def _success_values(self) -> dict[str, Any]:
+        # A used token protects nothing: the next sign-in may have a new one sent at once.
+        values = super()._success_values()
+        values["last_generated_timestamp"] = None
+        return values
+
     def cooldown_set(self, commit: bool = True) -> None:
         self.last_generated_timestamp = timezone.now()
         if commit and self.pk is not None:

@@ -568,3 +568,11 @@ def test_email_device_str_and_recipient(email_device, user):
     assert email_device.recipient == user.email
     assert isinstance(fresh(email_device), EmailDevice)
     assert HOTPDevice.objects.devices_for_user(user).count() == 0
+
+
+def test_a_used_email_token_ends_the_send_cooldown(email_device):
+    email_device.generate_challenge()
+    assert not fresh(email_device).generate_is_allowed()[0]
+    device = fresh(email_device)
+    assert device.verify_token(device.token)
+    assert fresh(email_device).generate_is_allowed() == (True, None)

@@ -18,6 +18,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
 import django_otp
+from django_otp.conf import settings as otp_settings
 from django_otp.util import random_hex
 
 from ..utils import default_device, forget_default_device, get_otpauth_url, totp_digits
@@ -79,7 +80,14 @@ def setup_otpauth_url(request: HttpRequest, secret: str) -> str:
     account (the username), the secret in base32 and the number of digits."""
     base32 = b32encode(unhexlify(secret)).decode()
     return get_otpauth_url(accountname=request.user.get_username(), secret=base32,
-                           issuer=get_current_site(request).name, digits=totp_digits())
+                           issuer=setup_issuer(request), digits=totp_digits())
+
+
+def setup_issuer(request: HttpRequest) -> str:
+    """The name an authenticator app shows: ``OTP_TOTP_ISSUER`` when it is a string (a callable
+    expects a device, which does not exist yet), else the current site's name, as before."""
+    issuer = otp_settings.OTP_TOTP_ISSUER
+    return issuer if isinstance(issuer, str) and issuer else get_current_site(request).name
 
 
 def save_pending_device(user: Any, device: Device) -> Device:
