@@ -2,6 +2,7 @@
 #   make test                      lint + the whole suite on SQLite, then on PostgreSQL
 #   make test PY=3.12 DJANGO='Django>=6,<7'   the same in a venv of that Python and Django
 #   make demo                      the demo site on http://127.0.0.1:8000 (SQLite)
+#   make docs                      the documentation in docs/_build/html (warnings are errors)
 #   make bench                     benchmarks/
 
 PY ?= 3
@@ -11,7 +12,7 @@ PYTHON := $(shell scripts/find-python $(PY) 2>/dev/null)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell echo '$(DJANGO)' | md5sum | cut -c1-8)
 
-.PHONY: test test-sqlite test-postgres test-yubikey lint demo bench clean
+.PHONY: test test-sqlite test-postgres test-yubikey lint docs demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python $(PY) was not found" >&2; exit 1; }
@@ -24,10 +25,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-test: lint test-sqlite test-postgres
+test: lint docs test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The Sphinx site (docs/); any warning fails the build.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 test-sqlite: $(STAMP) test-yubikey
 	@$(BIN)/python -c 'import django, sys; print(f"== SQLite: Python {sys.version.split()[0]}, Django {django.__version__}")'
