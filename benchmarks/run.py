@@ -90,7 +90,7 @@ def run_worker(python: str, scenarios: str, impl: str, quick: bool) -> dict:
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
     if proc.returncode:
         raise SystemExit(f"worker failed ({impl}, {scenarios}):\n{proc.stderr[-4000:]}")
-    log(f"  {impl:<6} {scenarios:<36} {time.perf_counter() - began:5.1f} s")
+    log(f"  {impl:<6} {scenarios:<10} {time.perf_counter() - began:5.1f} s")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -107,7 +107,7 @@ def cell(values: list[float]) -> str:
 
 
 def table(samples: dict[str, dict[str, list[float]]]) -> list[str]:
-    lines = ["| Figure | Ours | Theirs | Ratio (> 1: ours better) |", "|---|---|---|---|"]
+    lines = ["| Figure | Ours | Theirs | Ratio, > 1: ours better (paired, min–max) |", "|---|---|---|---|"]
     for section, rows in ROWS:
         if not any(metric in samples["ours"] for metric, *_ in rows):
             continue
@@ -116,10 +116,12 @@ def table(samples: dict[str, dict[str, list[float]]]) -> list[str]:
             ours, theirs = samples["ours"].get(metric), samples["theirs"].get(metric)
             if not ours or not theirs:
                 continue
-            mo, mt = statistics.median(ours), statistics.median(theirs)
-            ratio = (mo / mt if higher else mt / mo) if mo and mt else float("nan")
+            pairs = [(o / t if higher else t / o) if o and t else float("nan")
+                     for o, t in zip(ours, theirs, strict=True)]
+            ratio = statistics.median(pairs)
+            spread = "" if min(pairs) == max(pairs) else f" ({min(pairs):.2f}–{max(pairs):.2f})"
             name = f"{label} ({unit})" if unit else label
-            lines.append(f"| {name} | {cell(ours)} | {cell(theirs)} | {ratio:.2f} |")
+            lines.append(f"| {name} | {cell(ours)} | {cell(theirs)} | {ratio:.2f}{spread} |")
     return lines
 
 
@@ -141,7 +143,9 @@ def main() -> int:
     samples: dict[str, dict[str, list[float]]] = {"ours": {}, "theirs": {}}
     versions: dict[str, dict] = {}
     extras: dict[str, dict] = {"ours": {}, "theirs": {}}
-    plan = [(i, ",".join(SMALL)) for i in range(rounds)]
+    # Each scenario in its own pair of workers, so that both sides of a pair run under the same
+    # conditions (the machine may be shared); the ratio is the median of the paired ratios.
+    plan = [(i, name) for i in range(rounds) for name in SMALL]
     plan += [(i, "load") for i in range(load_rounds)]
     for i, scenarios in plan:
         log(f"round {i + 1}: {scenarios}")
@@ -191,7 +195,8 @@ def write_results(path, lines, versions, rounds, load_rounds, quick, steps, erro
         f"- Rounds: {rounds} of scenarios 1-5 and {load_rounds} of scenario 6, alternating ours "
         f"and theirs (the first of each pair alternates too); {elapsed:.0f} s in all",
         "",
-        "Each cell: the median over the rounds, and (min–max) when the rounds differ. Scenarios "
+        "Each cell: the median over the rounds, and (min–max) when the rounds differ. The ratio is "
+        "the median of the per-round ratios of a pair of workers run back to back. Scenarios "
         "1-5 run through Django's test client on a SQLite file (autocommit, database sessions, "
         "the MD5 hasher), scenario 6 through gunicorn on PostgreSQL with the load generator on "
         "the same machine (it shares the CPUs with the server). A floor is Django's own code, run "

@@ -67,6 +67,7 @@ def settings_dict(database: dict) -> dict:
         "ROOT_URLCONF": "worker",
         "TEMPLATES": [{
             "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [str(HERE / "templates")],
             "APP_DIRS": True,
             "OPTIONS": {"context_processors": [
                 "django.template.context_processors.request",
@@ -116,8 +117,9 @@ def _build_urlpatterns():
 
     return [
         path("", include(tf_urls)),
+        # The floor renders the same template in both environments (benchmarks/templates).
         path("django-login/", auth_views.LoginView.as_view(
-            template_name="two_factor/core/login.html"), name="django_login"),
+            template_name="floor_login.html"), name="django_login"),
         path("done/", page),
         path("otp-page/", otp_required(page)),
         path("login-page/", login_required(page)),

@@ -39,7 +39,7 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
             return False
         # The DELETE is the claim: of concurrent requests, one deletes the row. A request that
         # loses this race had the right token, so it is not counted as a failure.
-        deleted, _per_model = StaticToken.objects.filter(pk=match).delete()
+        deleted, _per_model = StaticToken(pk=match, device_id=self.pk).delete()  # one DELETE
         if deleted:
             self._claim(models.Q())  # writes the success columns, on the row and on self
         return bool(deleted)
