@@ -20,15 +20,15 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.admin import AdminSite
-from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from django_otp import user_has_device
+
+from .utils import safe_next_url
 
 __all__ = [
     "AdminSiteOTPRequiredMixin", "AdminSiteOTPRequired", "patch_admin", "unpatch_admin", "is_admin_patched",
@@ -37,11 +37,7 @@ __all__ = [
 
 def _safe_next(site: AdminSite, request: HttpRequest) -> str:
     """The ``next`` of the request if it stays on this host, else the site's index."""
-    target = request.POST.get(REDIRECT_FIELD_NAME, request.GET.get(REDIRECT_FIELD_NAME))
-    if target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("admin:index", current_app=site.name)
+    return safe_next_url(request) or reverse("admin:index", current_app=site.name)
 
 
 def _sign_in_url(request: HttpRequest) -> str:

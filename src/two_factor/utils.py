@@ -5,8 +5,10 @@ from __future__ import annotations
 from base64 import b32decode
 from typing import Any
 
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.db.models import IntegerField, TextField, Value
 from django.db.models.functions import Cast
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from django_otp import device_classes
 from django_otp.models import Device
@@ -15,7 +17,7 @@ from django_otp.util import otpauth_url
 from .conf import settings
 
 __all__ = [
-    "default_device", "forget_default_device", "get_otpauth_url", "totp_digits",
+    "default_device", "forget_default_device", "get_otpauth_url", "totp_digits", "safe_next_url",
     "USER_DEFAULT_DEVICE_ATTR_NAME",
 ]
 
@@ -83,3 +85,12 @@ def get_otpauth_url(accountname: str, secret: bytes | str, issuer: str | None = 
 def totp_digits() -> int:
     """The number of digits of new authenticator-app tokens (``TWO_FACTOR_TOTP_DIGITS``)."""
     return int(settings.TWO_FACTOR_TOTP_DIGITS)
+
+
+def safe_next_url(request: Any, field_name: str = REDIRECT_FIELD_NAME) -> str | None:
+    """The request's ``next`` (POST, else GET) when it stays on this host, else None."""
+    target = request.POST.get(field_name, request.GET.get(field_name))
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None

@@ -8,12 +8,12 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from ..flows.devices import forget_verification, profile_context, remove_all_devices
 from ..forms import DisableForm
+from ..utils import safe_next_url
 from .mixins import OTPRequiredMixin
 
 
@@ -52,10 +52,4 @@ class DisableView(OTPRequiredMixin, FormView):
         return self._safe_next() or str(resolve_url(self.success_url))
 
     def _safe_next(self) -> str | None:
-        request = self.request
-        target = request.POST.get(self.redirect_field_name,
-                                  request.GET.get(self.redirect_field_name))
-        if target and url_has_allowed_host_and_scheme(
-                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-            return target
-        return None
+        return safe_next_url(self.request, self.redirect_field_name)
