@@ -23,10 +23,11 @@ release = "0.1.0"
 extensions = [
     "sphinx.ext.autodoc",
     "twofold_docs",
+    "myst_parser",
 ]
 
 html_theme = "alabaster"
-exclude_patterns = ["_build", "snippets"]
+exclude_patterns = ["_build", "snippets", "security"]
 templates_path = []
 
 autodoc_member_order = "bysource"

@@ -56,6 +56,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "cooldown off.",
         "OTP_EMAIL_THROTTLE_FACTOR":
             "As ``OTP_TOTP_THROTTLE_FACTOR``, for email devices.",
+        "OTP_ENCRYPTION_KEYS":
+            "Keys that encrypt the secrets of TOTP, HOTP and phone devices in the database, newest "
+            "first: the newest encrypts, every one decrypts. ``None`` stores secrets in plain text, "
+            "as django-otp does. See :doc:`/security`.",
+        "OTP_STATIC_HASH_TOKENS":
+            "When true, new static (backup) tokens are stored salted and hashed, and shown only "
+            "once. Tokens stored in plain text keep working. See :doc:`/security`.",
+        "OTP_STATIC_HASH_ITERATIONS":
+            "PBKDF2-SHA256 iterations of a hashed static token.",
     },
     "two_factor.conf": {
         "TWO_FACTOR_PATCH_ADMIN":
@@ -125,6 +134,35 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "PHONENUMBER_DEFAULT_REGION":
             "Region (``'NL'``, ``'US'``, ...) assumed for phone numbers typed without a country "
             "code; ``None``: numbers must start with ``+``.",
+        "TWO_FACTOR_REAUTHENTICATION_AGE":
+            "Seconds a verification counts as recent. When set, disabling two-factor "
+            "authentication, new backup tokens and adding or removing a device ask for a token "
+            "again if the last one is older. ``None``: they do not.",
+        "TWO_FACTOR_ENFORCE_SUPERUSERS":
+            "With ``RequireTwoFactorMiddleware``: superusers must use two factors.",
+        "TWO_FACTOR_ENFORCE_STAFF":
+            "With ``RequireTwoFactorMiddleware``: staff users must use two factors.",
+        "TWO_FACTOR_ENFORCE_GROUPS":
+            "With ``RequireTwoFactorMiddleware``: names of groups whose members must use two "
+            "factors.",
+        "TWO_FACTOR_ENFORCE_CALLABLE":
+            "With ``RequireTwoFactorMiddleware``: a callable, or its dotted path, given the user; "
+            "true means the user must use two factors.",
+        "TWO_FACTOR_ENFORCE_GRACE_PERIOD":
+            "Seconds after ``date_joined`` during which a user the policy covers is reminded, not "
+            "yet sent to the setup page. ``None``: no grace.",
+        "TWO_FACTOR_ENFORCE_EXEMPT_URLS":
+            "URL names (``'app:name'``) or path regular expressions that the policy leaves alone, "
+            "beyond the sign-in, setup and sign-out pages it always allows.",
+        "TWO_FACTOR_AUDIT_LOG":
+            "When true, every security event is recorded in the ``SecurityEvent`` model, shown to "
+            "the user on the profile page and to staff in the admin.",
+        "TWO_FACTOR_TRUSTED_BROWSERS":
+            "When true, each remember-this-browser cookie has a server-side record: the profile "
+            "lists them, and the user can revoke one or all of them.",
+        "TWO_FACTOR_NOTIFY_EMAIL":
+            "When true, the user gets an email when a device is added or removed and when "
+            "two-factor authentication is turned off.",
     },
 }
 

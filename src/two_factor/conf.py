@@ -37,6 +37,17 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_CALLER_ID": None,
     "TWILIO_MESSAGING_SERVICE_SID": None,
     "PHONENUMBER_DEFAULT_REGION": None,
+    # Beyond django-two-factor-auth 1.18 (off by default: an upgraded site behaves as before).
+    "TWO_FACTOR_REAUTHENTICATION_AGE": None,  # seconds; None: sensitive pages ask nothing more
+    "TWO_FACTOR_ENFORCE_SUPERUSERS": False,
+    "TWO_FACTOR_ENFORCE_STAFF": False,
+    "TWO_FACTOR_ENFORCE_GROUPS": (),  # group names whose members must use two factors
+    "TWO_FACTOR_ENFORCE_CALLABLE": None,  # callable(user) -> bool, or its dotted path
+    "TWO_FACTOR_ENFORCE_GRACE_PERIOD": None,  # seconds after date_joined before enforcing
+    "TWO_FACTOR_ENFORCE_EXEMPT_URLS": (),  # URL names or path regexes the policy leaves alone
+    "TWO_FACTOR_AUDIT_LOG": False,  # record security events in two_factor.SecurityEvent
+    "TWO_FACTOR_TRUSTED_BROWSERS": False,  # remember cookies need a server-side, revocable record
+    "TWO_FACTOR_NOTIFY_EMAIL": False,  # mail the user when a device is added/removed, 2FA is off
 }
 
 
