@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
+from .claim import claim
 from .enums import GenerateNotAllowed, VerifyNotAllowed
 from .mixins import CooldownMixin, ThrottlingMixin, TimestampMixin
 from .util import random_number_token
@@ -131,7 +132,10 @@ class Device(models.Model):
     def _claim(self, condition: Q, **values: Any) -> bool:
         """Write ``values`` if ``condition`` still holds for this row; True if this call won."""
         values = {**self._success_values(), **values}
-        won = type(self)._base_manager.filter(condition, pk=self.pk).update(**values) == 1
+        rows = claim(self, condition, values)
+        if rows is None:  # a shape claim.py does not compile: the ORM builds the statement
+            rows = type(self)._base_manager.filter(condition, pk=self.pk).update(**values)
+        won = rows == 1
         if won:
             for name, value in values.items():
                 setattr(self, name, value)

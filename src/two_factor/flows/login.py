@@ -12,8 +12,6 @@ import logging
 import time
 from typing import Any
 
-from django.contrib.auth import SESSION_KEY
-from django.contrib.auth import login as auth_login
 from django.core.signing import BadSignature, SignatureExpired
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +26,7 @@ from ..plugins.registry import registry
 from ..signals import user_verified
 from ..utils import default_device
 from .remember import remember_cookies, validate_remember_device_cookie
+from .session import login as session_login
 
 logger = logging.getLogger("two_factor")
 
@@ -214,12 +213,12 @@ USER_VERIFIED_SENDER = "two_factor.views.core"
 
 def complete_sign_in(request: Any, user: Any, device: Device | None,
                      sender: Any = USER_VERIFIED_SENDER) -> None:
-    """Sign ``user`` in (a new session key), verified by ``device`` when there is one."""
-    if SESSION_KEY in request.session:
-        # Already signed in (with a password only, say): ``auth.login`` keeps the key of a
-        # session of the same user, but a session that gains a verification gets a new one.
-        request.session.cycle_key()
-    auth_login(request, user)
+    """Sign ``user`` in (a new session key), verified by ``device`` when there is one.
+
+    The key is renewed also when the session already belongs to ``user`` (signed in with a
+    password only, say): a session that gains a verification gets a new key.
+    """
+    session_login(request, user)
     if device is not None:
         django_otp.login(request, device)
         user_verified.send(sender=sender, request=request, user=user, device=device)
