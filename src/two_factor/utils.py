@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from base64 import b32decode
 from typing import Any
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.db import connections, router
 from django.db.models import IntegerField, TextField, Value
 from django.db.models.functions import Cast
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -43,6 +45,18 @@ def default_device(user: Any) -> Device | None:
 
 def _find_default_device(user: Any) -> Device | None:
     models = device_classes()
+    if not models:
+        return None
+    rows = _default_device_rows(user, models)
+    if not rows:
+        return None
+    # The key comes back as text (primary keys may differ in type between tables).
+    found = [(index, models[index]._meta.pk.to_python(key)) for index, key in rows]
+    index, pk = min(found)
+    return models[index]._default_manager.filter(pk=pk).first()
+
+
+def _default_devices_query(user: Any, models: list[type[Device]]) -> Any:
     queries = [
         model.objects.devices_for_user(user, confirmed=True).filter(name="default").order_by()
         .annotate(_model=Value(index, output_field=IntegerField()),
@@ -50,15 +64,54 @@ def _find_default_device(user: Any) -> Device | None:
         .values_list("_model", "_key")
         for index, model in enumerate(models)
     ]
-    if not queries:
+    return queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+
+
+# The UNION is the same statement for every user but for the user's key, and the ORM takes
+# longer to build it than the database to run it: it is compiled once per database and set of
+# device models, for a stand-in user, and the stand-in's key is swapped for the user's.
+_compiled_default_device_sql: dict[tuple, tuple[str, tuple, list[int]] | None] = {}
+
+
+def _default_device_rows(user: Any, models: list[type[Device]]) -> list[tuple[int, str]]:
+    alias = router.db_for_read(models[0])
+    key = (alias, tuple(models), user._meta.model, type(user.pk))
+    if key not in _compiled_default_device_sql:
+        _compiled_default_device_sql[key] = _compile_default_device_sql(user, models, alias)
+    compiled = _compiled_default_device_sql[key]
+    if compiled is None:  # a user key or a device manager we do not compile for: the ORM
+        return list(_default_devices_query(user, models).using(alias))
+    sql, template, positions = compiled
+    connection = connections[alias]
+    params = list(template)
+    user_key = user._meta.pk.get_db_prep_value(user.pk, connection)
+    for position in positions:
+        params[position] = user_key
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(index), key) for index, key in cursor.fetchall()]
+
+
+def _compile_default_device_sql(user: Any, models: list[type[Device]],
+                                alias: str) -> tuple[str, tuple, list[int]] | None:
+    stand_in_key = _STAND_IN_KEYS.get(type(user.pk))
+    if stand_in_key is None:
         return None
-    rows = list(queries[0].union(*queries[1:], all=True)) if len(queries) > 1 else list(queries[0])
-    if not rows:
-        return None
-    # The key comes back as text (primary keys may differ in type between tables).
-    found = [(index, models[index]._meta.pk.to_python(key)) for index, key in rows]
-    index, pk = min(found)
-    return models[index]._default_manager.filter(pk=pk).first()
+    connection = connections[alias]
+    stand_in = user._meta.model(pk=stand_in_key)
+    query = _default_devices_query(stand_in, models).using(alias).query
+    sql, params = query.get_compiler(using=alias).as_sql()
+    prepared = user._meta.pk.get_db_prep_value(stand_in_key, connection)
+    positions = [i for i, param in enumerate(params) if param == prepared]
+    # One user condition per device table, else a manager does something we cannot follow.
+    return (sql, tuple(params), positions) if len(positions) == len(models) else None
+
+
+_STAND_IN_KEYS: dict[type, Any] = {
+    int: -7_318_244_015_962_441,
+    str: "two-factor-stand-in-7318244015962441",
+    uuid.UUID: uuid.UUID("7318244f-0159-4624-8410-000000007318"),
+}
 
 
 def forget_default_device(user: Any) -> None:

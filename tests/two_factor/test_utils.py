@@ -199,3 +199,48 @@ def test_totp_digits():
         assert totp_digits() == 8
     with override_settings(TWO_FACTOR_TOTP_DIGITS="8"):  # a string in an environment-based settings file
         assert totp_digits() == 8
+
+
+# The UNION of default_device is compiled once, for a stand-in user, and run with the user's key.
+
+
+def _orm_default_device(user, monkeypatch):
+    from two_factor import utils
+
+    monkeypatch.setattr(utils, "_STAND_IN_KEYS", {})  # no stand-in: the ORM builds the UNION
+    monkeypatch.setattr(utils, "_compiled_default_device_sql", {})
+    forget_default_device(user)
+    try:
+        return default_device(user)
+    finally:
+        monkeypatch.undo()
+        forget_default_device(user)
+
+
+@pytest.mark.parametrize("model", [TOTPDevice, HOTPDevice, StaticDevice, EmailDevice])
+def test_the_compiled_union_finds_what_the_orm_finds(user, other_user, model, monkeypatch):
+    TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    model.objects.create(user=other_user, name="default")
+    mine = model.objects.create(user=user, name="default")
+    model.objects.create(user=user, name="other")
+    assert default_device(user) == mine
+    assert _orm_default_device(user, monkeypatch) == mine
+    forget_default_device(user)
+    assert default_device(other_user) != mine and default_device(other_user) is not None
+
+
+def test_the_union_is_compiled_once(user, other_user, monkeypatch, django_assert_num_queries):
+    from two_factor import utils
+
+    compiled = []
+    real = utils._compile_default_device_sql
+    monkeypatch.setattr(utils, "_compiled_default_device_sql", {})
+    monkeypatch.setattr(utils, "_compile_default_device_sql",
+                        lambda *args: compiled.append(args) or real(*args))
+    TOTPDevice.objects.create(user=other_user, name="default")
+    for who in (user, other_user, user):
+        forget_default_device(who)
+        with django_assert_num_queries(1 if who is user else 2):
+            found = default_device(who)
+        assert (found is None) == (who is user)
+    assert len(compiled) == 1
