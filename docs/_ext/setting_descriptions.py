@@ -15,7 +15,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "``None`` means Django's ``LOGIN_URL``.",
         "OTP_ADMIN_HIDE_SENSITIVE_DATA":
             "When true, the device admins leave the secret fields (keys, tokens) out of their forms "
-            "and lists.",
+            "and lists, and their QR code pages answer 404. When it is not set, it is true if "
+            "``OTP_ENCRYPTION_KEYS`` is set and false otherwise.",
         "OTP_TOTP_ISSUER":
             "The issuer shown by authenticator apps for TOTP devices: a string, or a callable given "
             "the device. ``None`` leaves it out of the ``otpauth://`` URL.",
@@ -59,12 +60,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "OTP_ENCRYPTION_KEYS":
             "Keys that encrypt the secrets of TOTP, HOTP and phone devices in the database, newest "
             "first: the newest encrypts, every one decrypts. ``None`` stores secrets in plain text, "
-            "as django-otp does. See :doc:`/security`.",
+            "as django-otp does. A key is the URL-safe base64 of 32 random bytes. See "
+            ":doc:`/security`.",
         "OTP_STATIC_HASH_TOKENS":
             "When true, new static (backup) tokens are stored salted and hashed, and shown only "
             "once. Tokens stored in plain text keep working. See :doc:`/security`.",
         "OTP_STATIC_HASH_ITERATIONS":
-            "PBKDF2-SHA256 iterations of a hashed static token.",
+            "PBKDF2-SHA256 iterations of a newly hashed static token (a positive integer). "
+            "Each stored hash names its own count, so changing it leaves older tokens working. "
+            "See :doc:`/security`.",
     },
     "two_factor.conf": {
         "TWO_FACTOR_PATCH_ADMIN":
@@ -136,8 +140,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "code; ``None``: numbers must start with ``+``.",
         "TWO_FACTOR_REAUTHENTICATION_AGE":
             "Seconds a verification counts as recent. When set, disabling two-factor "
-            "authentication, new backup tokens and adding or removing a device ask for a token "
-            "again if the last one is older. ``None``: they do not.",
+            "authentication, the backup tokens and adding or removing a device ask for a token "
+            "again (the password, for a user without a device) if the last one is older; a "
+            "sign-in by remember cookie does not count. ``None``: they do not.",
         "TWO_FACTOR_ENFORCE_SUPERUSERS":
             "With ``RequireTwoFactorMiddleware``: superusers must use two factors.",
         "TWO_FACTOR_ENFORCE_STAFF":
@@ -152,8 +157,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Seconds after ``date_joined`` during which a user the policy covers is reminded, not "
             "yet sent to the setup page. ``None``: no grace.",
         "TWO_FACTOR_ENFORCE_EXEMPT_URLS":
-            "URL names (``'app:name'``) or path regular expressions that the policy leaves alone, "
-            "beyond the sign-in, setup and sign-out pages it always allows.",
+            "URL names (``'app:name'``) or path regular expressions (matched at the start of "
+            "``request.path_info``) that the policy leaves alone, beyond the sign-in, setup and "
+            "sign-out pages it always allows.",
         "TWO_FACTOR_AUDIT_LOG":
             "When true, every security event is recorded in the ``SecurityEvent`` model, shown to "
             "the user on the profile page and to staff in the admin.",

@@ -11,6 +11,6 @@ class OTPConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import _handle_auth_login
+        from . import _handle_auth_login, checks  # noqa: F401  (checks registers the system checks)
 
         user_logged_in.connect(_handle_auth_login, dispatch_uid="django_otp_handle_auth_login")

@@ -43,6 +43,9 @@ class OTPSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"{name} is not a django_otp setting")
+        if name == "OTP_ADMIN_HIDE_SENSITIVE_DATA" and not hasattr(django_settings, name):
+            # With secrets encrypted at rest, the admin hides them unless the site says otherwise.
+            return self.OTP_ENCRYPTION_KEYS is not None
         value = getattr(django_settings, name, DEFAULTS[name])
         if name == "OTP_LOGIN_URL" and value is None:
             value = django_settings.LOGIN_URL

@@ -1,7 +1,8 @@
 """Building blocks of the device admins that the plugins register on Django's admin site.
 
 ``DeviceAdmin`` is the common list and form of a device; it leaves out the secret fields named
-in ``sensitive_fields`` when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set. ``DeviceConfigAdminMixin``
+in ``sensitive_fields`` when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is true (which it is by default
+when ``OTP_ENCRYPTION_KEYS`` is set: see ``django_otp.conf``). ``DeviceConfigAdminMixin``
 adds, for devices with a ``config_url``, a page with the device's QR code and the SVG image
 itself, at ``<pk>/config/`` and ``<pk>/qrcode/`` (URL names ``<app>_<model>_config`` and
 ``<app>_<model>_qrcode``).

@@ -20,11 +20,14 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from django_otp import user_has_device
 
@@ -119,3 +122,69 @@ def is_admin_patched() -> bool:
     """Whether ``patch_admin()`` is in force."""
     return (apps.is_installed("django.contrib.admin")
             and getattr(admin.site.login, "__func__", None) is _patched_login)
+
+
+# The audit log and the trusted browsers, on the default admin site.
+
+
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The audit log, read only for everyone: a record that can be edited or deleted here is
+    no record (old rows go with the ``two_factor_prune_events`` command)."""
+
+    list_display = ("time", "user", "event", "device_name", "ip", "browser")
+    list_filter = ("event", "time")
+    search_fields = ("user__username", "ip")  # the user model's USERNAME_FIELD, in fact
+    date_hierarchy = "time"
+    list_select_related = ("user",)
+    readonly_fields = ("time", "user", "event", "device_id", "device_name", "ip", "user_agent",
+                       "extra")
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return (f"user__{get_user_model().USERNAME_FIELD}", "ip")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TrustedBrowserAdmin(SecurityEventAdmin):
+    """Trusted browsers, read only; staff may revoke them (a stolen laptop, say)."""
+
+    list_display = ("user", "device_name", "created_at", "last_used_at", "ip", "browser",
+                    "revoked_at")
+    list_filter = ("revoked_at", "created_at")
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "device_id", "device_name", "created_at", "last_used_at", "ip",
+                       "user_agent", "revoked_at")
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("two_factor.change_trustedbrowser")
+
+    @admin.action(description=_("Revoke the selected trusted browsers"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        from .flows.trusted import revoke_browser
+
+        revoked = [browser for browser in queryset.filter(revoked_at=None).select_related("user")
+                   if revoke_browser(request, browser.user, browser.key)]
+        self.message_user(request, ngettext("%(count)d trusted browser revoked.",
+                                            "%(count)d trusted browsers revoked.",
+                                            len(revoked)) % {"count": len(revoked)})
+
+
+def _register_log_admins() -> None:
+    from .models import SecurityEvent, TrustedBrowser
+
+    for model, model_admin in ((SecurityEvent, SecurityEventAdmin),
+                               (TrustedBrowser, TrustedBrowserAdmin)):
+        if not admin.site.is_registered(model):
+            admin.site.register(model, model_admin)
+
+
+if apps.is_installed("django.contrib.admin"):
+    _register_log_admins()

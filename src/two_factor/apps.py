@@ -11,6 +11,14 @@ class TwoFactorConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from .conf import settings
+        from .flows.audit import record_event
+        from .flows.notify import notify_user
+        from .signals import security_event
+
+        # Each does nothing (and no query) while its setting is off.
+        security_event.connect(record_event, dispatch_uid="two_factor.audit_log")
+        security_event.connect(notify_user, dispatch_uid="two_factor.notify_email")
+        self.connect_reauthentication()
 
         # The one patch we make, and only because the setting asks for it (the default, as
         # in django-two-factor-auth): the default admin's login page sends users to ours.
@@ -18,3 +26,14 @@ class TwoFactorConfig(AppConfig):
             from .admin import patch_admin
 
             patch_admin()
+
+    def connect_reauthentication(self) -> None:
+        """Sign-ins record when the session last proved its user (only while
+        ``TWO_FACTOR_REAUTHENTICATION_AGE`` is set; otherwise they do nothing)."""
+        from django.contrib.auth.signals import user_logged_in
+
+        from .flows.reauth import on_user_logged_in, on_user_verified
+        from .signals import user_verified
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="two_factor.reauth_login")
+        user_verified.connect(on_user_verified, dispatch_uid="two_factor.reauth_verified")

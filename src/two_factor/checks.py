@@ -6,6 +6,14 @@
 - ``two_factor.W001``: ``OTPMiddleware`` is not in MIDDLEWARE.
 - ``two_factor.W002``: ``TWO_FACTOR_REMEMBER_COOKIE_AGE`` is neither None nor a positive integer.
 - ``two_factor.W003``: ``TWO_FACTOR_SMS_GATEWAY`` or ``TWO_FACTOR_CALL_GATEWAY`` cannot be imported.
+- ``two_factor.E004``: ``RequireTwoFactorMiddleware`` comes before ``AuthenticationMiddleware`` or
+  ``OTPMiddleware`` in MIDDLEWARE, or one of them is missing.
+- ``two_factor.W004``: a ``TWO_FACTOR_ENFORCE_*`` setting covers users but
+  ``RequireTwoFactorMiddleware`` is not in MIDDLEWARE, so nobody is held to it.
+- ``two_factor.E005``: ``TWO_FACTOR_ENFORCE_CALLABLE`` is a dotted path that cannot be imported,
+  or is not callable.
+- ``two_factor.E006``: ``TWO_FACTOR_REAUTHENTICATION_AGE`` or ``TWO_FACTOR_ENFORCE_GRACE_PERIOD``
+  is neither None nor a positive number of seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from .conf import settings
 
 PLUGIN_PREFIX = "two_factor.plugins."
 OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+ENFORCE_MIDDLEWARE = "two_factor.middleware.enforce.RequireTwoFactorMiddleware"
 
 
 def _app_names() -> list[str]:
@@ -121,3 +131,73 @@ def _import_problem(path: Any) -> str | None:
     except Exception as error:  # noqa: BLE001 - any failure to import is what we report
         return str(error) or type(error).__name__
     return None
+
+
+def _middleware() -> list[str]:
+    return list(getattr(django_settings, "MIDDLEWARE", None) or [])
+
+
+@register(Tags.security)
+def check_enforcement_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E004: the policy needs to know who is signed in, and who is verified."""
+    middleware = _middleware()
+    if ENFORCE_MIDDLEWARE not in middleware:
+        return []
+    position = middleware.index(ENFORCE_MIDDLEWARE)
+    misplaced = [name for name in (AUTH_MIDDLEWARE, OTP_MIDDLEWARE)
+                 if name not in middleware or middleware.index(name) > position]
+    if not misplaced:
+        return []
+    return [Error(
+        f"'{ENFORCE_MIDDLEWARE}' must come after {', '.join(repr(name) for name in misplaced)} "
+        "in MIDDLEWARE.",
+        hint=f"List '{AUTH_MIDDLEWARE}', then '{OTP_MIDDLEWARE}', then '{ENFORCE_MIDDLEWARE}'.",
+        id="two_factor.E004")]
+
+
+@register(Tags.security)
+def check_enforcement_middleware_installed(app_configs: Any = None,
+                                           **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W004: enforcement settings do nothing without the middleware."""
+    from .flows.policy import enforcement_configured
+
+    if ENFORCE_MIDDLEWARE in _middleware() or not enforcement_configured():
+        return []
+    return [Warning(
+        "TWO_FACTOR_ENFORCE_* settings require two-factor authentication for some users, but "
+        f"'{ENFORCE_MIDDLEWARE}' is not in MIDDLEWARE: nobody is held to it.",
+        hint=f"Add '{ENFORCE_MIDDLEWARE}' after '{OTP_MIDDLEWARE}'.",
+        id="two_factor.W004")]
+
+
+@register(Tags.security)
+def check_enforcement_callable(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E005: ``TWO_FACTOR_ENFORCE_CALLABLE`` must import and be callable."""
+    value = settings.TWO_FACTOR_ENFORCE_CALLABLE
+    if value is None or callable(value):
+        return []
+    problem = _import_problem(value)
+    if problem is None and not callable(import_string(value)):
+        problem = "it is not callable"
+    if problem is None:
+        return []
+    return [Error(
+        f"TWO_FACTOR_ENFORCE_CALLABLE is {value!r}, which cannot be used: {problem}",
+        hint="Give a function that takes a user and returns True when that user must use two "
+             "factors, or its dotted path, e.g. 'myproject.policy.needs_two_factor'.",
+        id="two_factor.E005")]
+
+
+@register(Tags.security)
+def check_security_durations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E006: the re-authentication age and the grace period are seconds, or None."""
+    messages: list[CheckMessage] = []
+    for name in ("TWO_FACTOR_REAUTHENTICATION_AGE", "TWO_FACTOR_ENFORCE_GRACE_PERIOD"):
+        value = getattr(settings, name)
+        if value is None or (_is_number(value) and value > 0):
+            continue
+        messages.append(Error(
+            f"{name} is {value!r}; it must be None or a positive number of seconds.",
+            hint="Use e.g. 15 * 60 for fifteen minutes, or None to turn it off.",
+            id="two_factor.E006"))
+    return messages

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .signals import security_event
 
 VERIFIED = "verified"  # a token (or a remember cookie) completed a sign-in or a re-verification
@@ -17,10 +19,27 @@ REMEMBER_COOKIE_USED = "remember_cookie_used"  # a trusted browser skipped the t
 TWO_FACTOR_DISABLED = "two_factor_disabled"
 TRUSTED_BROWSER_REVOKED = "trusted_browser_revoked"
 REAUTHENTICATED = "reauthenticated"  # a sensitive page accepted a fresh verification
+LOGGED_OUT_EVERYWHERE = "logged_out_everywhere"  # other sessions and trusted browsers ended
 
 EVENTS = (VERIFIED, VERIFICATION_FAILED, THROTTLED, DEVICE_ADDED, DEVICE_REMOVED,
           BACKUP_TOKEN_USED, BACKUP_TOKENS_GENERATED, REMEMBER_COOKIE_USED, TWO_FACTOR_DISABLED,
-          TRUSTED_BROWSER_REVOKED, REAUTHENTICATED)
+          TRUSTED_BROWSER_REVOKED, REAUTHENTICATED, LOGGED_OUT_EVERYWHERE)
+
+#: What a person reads for each event (the audit log's choices, the profile, the emails).
+LABELS = {
+    VERIFIED: _("Signed in with two factors"),
+    VERIFICATION_FAILED: _("Wrong token"),
+    THROTTLED: _("Token refused after too many failures"),
+    DEVICE_ADDED: _("Device added"),
+    DEVICE_REMOVED: _("Device removed"),
+    BACKUP_TOKEN_USED: _("Backup token used"),
+    BACKUP_TOKENS_GENERATED: _("New backup tokens generated"),
+    REMEMBER_COOKIE_USED: _("Trusted browser used instead of a token"),
+    TWO_FACTOR_DISABLED: _("Two-factor authentication disabled"),
+    TRUSTED_BROWSER_REVOKED: _("Trusted browser revoked"),
+    REAUTHENTICATED: _("Verified again for a sensitive action"),
+    LOGGED_OUT_EVERYWHERE: _("Signed out everywhere"),
+}
 
 
 def emit(request: Any, event: str, user: Any = None, device: Any = None, **extra: Any) -> None:

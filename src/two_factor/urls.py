@@ -7,10 +7,15 @@ from .views import (
     BackupTokensView,
     DisableView,
     LoginView,
+    LogoutEverywhereView,
     ProfileView,
     QRGeneratorView,
+    ReauthenticateView,
+    RemoveDeviceView,
     SetupCompleteView,
     SetupView,
+    TrustedBrowserRevokeView,
+    TrustedBrowsersRevokeAllView,
 )
 
 app_name = "two_factor"
@@ -21,11 +26,19 @@ core = [
     path("account/two_factor/qrcode/", QRGeneratorView.as_view(), name="qr"),
     path("account/two_factor/setup/complete/", SetupCompleteView.as_view(), name="setup_complete"),
     path("account/two_factor/backup/tokens/", BackupTokensView.as_view(), name="backup_tokens"),
+    path("account/two_factor/reauthenticate/", ReauthenticateView.as_view(), name="reauthenticate"),
 ]
 
 profile = [
     path("account/two_factor/", ProfileView.as_view(), name="profile"),
     path("account/two_factor/disable/", DisableView.as_view(), name="disable"),
+    path("account/two_factor/device/remove/", RemoveDeviceView.as_view(), name="device_remove"),
+    path("account/two_factor/trusted-browsers/<str:key>/revoke/",
+         TrustedBrowserRevokeView.as_view(), name="trusted_browser_revoke"),
+    path("account/two_factor/trusted-browsers/revoke-all/",
+         TrustedBrowsersRevokeAllView.as_view(), name="trusted_browsers_revoke_all"),
+    path("account/two_factor/logout-everywhere/", LogoutEverywhereView.as_view(),
+         name="logout_everywhere"),
 ]
 
 # A plugin app with a ``url_prefix`` brings its own urls module, e.g. the phone plugin's

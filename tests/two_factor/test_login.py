@@ -706,3 +706,16 @@ def test_token_step_has_a_cancel_link_that_starts_over(client, user_with_totp):
     assert current_step(client.get(response.context["cancel_url"])) == "auth"
     assert "authenticated_user" not in client.session["wizard_login_view"]
     assert current_step(post_token(client, "123456")) == "auth"
+
+
+def test_signing_in_over_another_users_session(client, user_with_totp, default_totp, other_user):
+    client.force_login(other_user)
+    session = client.session
+    session["cart"] = "bob's"
+    session.save()
+    post_password(client)
+    response = post_token(client, totp_now(default_totp))
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(user_with_totp.pk)
+    assert "cart" not in client.session and "wizard_login_view" not in client.session
+    assert otp_status(client)["verified"] is True

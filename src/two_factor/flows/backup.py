@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from django_otp.plugins.otp_static.hashing import stored_forms
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 BACKUP_DEVICE_NAME = "backup"
@@ -33,15 +34,18 @@ def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:
 
     The old tokens die in one DELETE, the new ones are written in one INSERT, in one
     transaction; the device row is locked (where the database can), so that two requests at
-    once leave ``number`` tokens, not twice as many.
+    once leave ``number`` tokens, not twice as many. With ``OTP_STATIC_HASH_TOKENS`` the tokens
+    are stored hashed (one salt for the batch), hashed before the lock is taken: the returned
+    list is then the only place where they can be read.
     """
+    tokens = _distinct_random_tokens(number)
+    stored = stored_forms(tokens)
     with transaction.atomic():
         device = _backup_devices(user).select_for_update().first()
         if device is None:
             device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
         device.token_set.all().delete()
-        tokens = _distinct_random_tokens(number)
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=token) for token in tokens)
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     return tokens
 
 

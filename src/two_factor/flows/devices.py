@@ -8,6 +8,7 @@ from django.db import transaction
 
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 
+from ..conf import settings
 from ..plugins.registry import registry
 from ..utils import default_device, forget_default_device
 from .backup import backup_token_count
@@ -60,4 +61,17 @@ def profile_context(user: Any) -> dict[str, Any]:
             context.update(hook(user))
         else:
             context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
+    context.update(security_context(user))
     return context
+
+
+def security_context(user: Any) -> dict[str, Any]:
+    """The recent security events and the trusted browsers, each only while its setting is
+    on (one query each)."""
+    from .audit import recent_events
+    from .trusted import active_browsers
+
+    audit_log, trusted = settings.TWO_FACTOR_AUDIT_LOG, settings.TWO_FACTOR_TRUSTED_BROWSERS
+    return {"audit_log": bool(audit_log), "security_events": recent_events(user) if audit_log else [],
+            "trusted_browsers_on": bool(trusted),
+            "trusted_browsers": active_browsers(user) if trusted else []}

@@ -22,11 +22,13 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from ..conf import settings
+from ..events import VERIFIED, emit
 from ..plugins.registry import registry
 from ..signals import user_verified
 from ..utils import default_device
-from .remember import remember_cookies, validate_remember_device_cookie
+from .remember import remember_cookies, validate_remember_device_cookie, well_formed
 from .session import login as session_login
+from .trusted import accept_cookie
 
 logger = logging.getLogger("two_factor")
 
@@ -173,6 +175,7 @@ def remembered_device(request: Any, user: Any) -> Device | None:
 
     A malformed or expired cookie is ignored; a forged one is ignored and counts as a failed
     attempt on the device it claims to be for. A throttled device is not accepted by cookie.
+    With ``TWO_FACTOR_TRUSTED_BROWSERS`` on, the cookie's record must be live as well.
     """
     if not settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
         return None
@@ -182,13 +185,13 @@ def remembered_device(request: Any, user: Any) -> Device | None:
     devices = [device for device in devices_for_user(user) if device.verify_is_allowed()[0]]
     for cookie in cookies:
         for device in devices:
-            if _cookie_matches(cookie, user, device):
+            if _cookie_matches(cookie, user, device) and accept_cookie(cookie, user, device):
                 return device
     return None
 
 
 def _well_formed(cookie: str) -> bool:
-    return isinstance(cookie, str) and len(cookie) <= 256 and cookie.count(":") == 2
+    return well_formed(cookie)
 
 
 def _cookie_matches(cookie: str, user: Any, device: Device) -> bool:
@@ -222,3 +225,4 @@ def complete_sign_in(request: Any, user: Any, device: Device | None,
     if device is not None:
         django_otp.login(request, device)
         user_verified.send(sender=sender, request=request, user=user, device=device)
+        emit(request, VERIFIED, user=user, device=device)

@@ -18,9 +18,11 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
 import django_otp
+from django_otp import crypto
 from django_otp.conf import settings as otp_settings
 from django_otp.util import random_hex
 
+from ..events import DEVICE_ADDED, emit
 from ..utils import default_device, forget_default_device, get_otpauth_url, totp_digits
 
 if TYPE_CHECKING:
@@ -58,16 +60,29 @@ def setup_access(user: Any) -> SetupAccess:
 
 def get_secret(session: SessionBase) -> str | None:
     """The hex secret of the generator being set up, or None (none, or not one of ours)."""
-    secret = session.get(SECRET_SESSION_KEY)
-    return secret if isinstance(secret, str) and _HEX_SECRET.fullmatch(secret) else None
+    stored = session.get(SECRET_SESSION_KEY)
+    if not isinstance(stored, str):
+        return None
+    if crypto.is_encrypted(stored):
+        try:
+            stored = crypto.decrypt(stored, SECRET_SESSION_KEY)
+        except crypto.DecryptionError:  # a key since removed: the setup starts a new secret
+            return None
+    return stored if _HEX_SECRET.fullmatch(stored) else None
 
 
 def get_or_create_secret(session: SessionBase) -> str:
-    """The secret in progress; a new random one when there is none."""
+    """The secret in progress; a new random one when there is none.
+
+    With ``OTP_ENCRYPTION_KEYS`` set, the session holds it encrypted, as the device table will:
+    a dump of the session table taken during a setup holds no usable secret either.
+    """
     secret = get_secret(session)
     if secret is None:
         secret = random_hex(_SECRET_BYTES)
-        session[SECRET_SESSION_KEY] = secret
+        encrypting = bool(crypto.configured_keys())
+        session[SECRET_SESSION_KEY] = (crypto.encrypt(secret, SECRET_SESSION_KEY) if encrypting
+                                       else secret)
     return secret
 
 
@@ -140,4 +155,5 @@ def complete_setup(request: HttpRequest, device: Device) -> Device:
         device.save()
     django_otp.login(request, device)
     forget_default_device(user)
+    emit(request, DEVICE_ADDED, user=user, device=device)
     return device

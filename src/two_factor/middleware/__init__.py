@@ -1,1 +1,2 @@
-"""Middleware kept for old settings files; see ``threadlocals``."""
+"""Middleware: ``enforce.RequireTwoFactorMiddleware`` (the 2FA policy), and ``threadlocals``,
+kept for old settings files."""

@@ -11,16 +11,21 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
 
+from django_otp.conf import settings as otp_settings
+from django_otp.plugins.otp_static.models import StaticToken
+
+from ..events import BACKUP_TOKENS_GENERATED, emit
 from ..flows.backup import backup_device, generate_backup_tokens
-from .mixins import OTPRequiredMixin
+from .mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 
 
 @method_decorator(never_cache, name="dispatch")
-class BackupTokensView(OTPRequiredMixin, FormView):
+class BackupTokensView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
     """List the user's backup tokens; a POST replaces them by ``number_of_tokens`` new ones.
 
     Backup tokens let a user sign in when their phone is lost or flat; each works once. Only
-    a verified session may see or renew them.
+    a verified session may see or renew them. With ``OTP_STATIC_HASH_TOKENS`` the tokens are
+    stored hashed: the POST answers with the new tokens itself, the only time they are shown.
     """
 
     form_class = forms.Form
@@ -32,12 +37,28 @@ class BackupTokensView(OTPRequiredMixin, FormView):
         return backup_device(self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """``device``, ``tokens`` (to show), ``tokens_shown_once`` and ``remaining`` (a count).
+
+        Stored in plain text, the tokens are listed on every visit. Stored hashed, they cannot
+        be: the page shows how many are left, and the new ones once, right after a POST.
+        """
         context = super().get_context_data(**kwargs)
-        device = self.get_device()
-        context["device"] = device
-        context["tokens"] = list(device.token_set.order_by("pk"))
+        if "device" not in context:  # (a POST that generated tokens passes all four)
+            hashed = otp_settings.OTP_STATIC_HASH_TOKENS
+            device = context["device"] = self.get_device()
+            context["tokens"] = [] if hashed else list(device.token_set.order_by("pk"))
+            context["tokens_shown_once"] = False
+            context["remaining"] = device.token_set.count() if hashed else len(context["tokens"])
         return context
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        generate_backup_tokens(self.request.user, self.number_of_tokens)
-        return redirect(self.success_url)
+        codes = generate_backup_tokens(self.request.user, self.number_of_tokens)
+        device = self.get_device()
+        emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
+        if not otp_settings.OTP_STATIC_HASH_TOKENS:
+            return redirect(self.success_url)
+        # Stored hashed, the codes can be shown only now, in this answer (never cached).
+        shown = [StaticToken(device=device, token=code) for code in codes]
+        return self.render_to_response(self.get_context_data(
+            form=form, device=device, tokens=shown, tokens_shown_once=True,
+            remaining=len(codes)))

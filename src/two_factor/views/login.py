@@ -21,7 +21,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from ..conf import settings
+from ..events import BACKUP_TOKEN_USED, REMEMBER_COOKIE_USED, emit
 from ..flows import login as flows
+from ..flows.audit import token_failure_event
 from ..flows.remember import set_remember_cookie
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
@@ -148,6 +150,9 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         return self.render(self.get_form())
 
     def render(self, form: Any = None, status: int = 200, **kwargs: Any) -> HttpResponse:
+        event = token_failure_event(form) if self.steps.current in ("token", "backup") else None
+        if event is not None:  # the token step's form refused a token: wrong, or throttled
+            emit(self.request, event, user=self.get_user(), device=self.get_device())
         response = super().render(form, **kwargs)
         response.status_code = status
         return response
@@ -210,11 +215,15 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         step = "backup" if "backup" in form_dict else "token"
         verified = step in form_dict or self.storage.extra_data.get("remembered")
         device = (getattr(user, "otp_device", None) or self.get_device(step)) if verified else None
+        if device is not None and (step == "backup" or step not in form_dict):
+            emit(self.request, BACKUP_TOKEN_USED if step == "backup" else REMEMBER_COOKIE_USED,
+                 user=user, device=device)
         flows.complete_sign_in(self.request, user, device)
         response = HttpResponseRedirect(self.get_success_url())
         remember = "token" in form_dict and form_dict["token"].cleaned_data.get("remember")
         if remember and device is not None and settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
-            set_remember_cookie(response, user, device.persistent_id)
+            set_remember_cookie(response, user, device.persistent_id, request=self.request,
+                                device=device)
         return response
 
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:

@@ -1,17 +1,28 @@
-"""``OTPRequiredMixin``: a view for users who signed in with their second factor."""
+"""``OTPRequiredMixin``: a view for users who signed in with their second factor;
+``ReauthenticationRequiredMixin`` and ``reauthentication_required``: a view for sessions that
+proved their user's identity recently (see ``two_factor.flows.reauth``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from django_otp import user_has_device
+
+from ..flows import reauth
+
+#: Query parameter set when the re-authentication page interrupted a form submission.
+RESUBMIT_PARAM = "resubmit"
 
 
 class OTPRequiredMixin:
@@ -60,3 +71,75 @@ class OTPRequiredMixin:
 def _is_verified(user: Any) -> bool:
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified and is_verified())
+
+
+def reauthentication_redirect(request: HttpRequest, next_url: str) -> HttpResponse:
+    """Send the user to ``two_factor:reauthenticate``, then back to ``next_url``.
+
+    A request that submitted a form (not GET or HEAD) loses its data: the page says so.
+    """
+    query = {"next": next_url}
+    if request.method not in ("GET", "HEAD"):
+        query[RESUBMIT_PARAM] = "1"
+    return HttpResponseRedirect(f"{reverse('two_factor:reauthenticate')}?{urlencode(query)}")
+
+
+def _needs_reauthentication(request: HttpRequest) -> bool:
+    if not reauth.enabled():  # the setting is None: nothing more is read
+        return False
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and not reauth.verified_recently(request))
+
+
+class ReauthenticationRequiredMixin:
+    """With ``TWO_FACTOR_REAUTHENTICATION_AGE`` set, a view for sessions that proved their
+    user's identity within that many seconds; others (GET and POST alike) are sent to
+    ``two_factor:reauthenticate`` first, and come back here.
+
+    Anonymous users pass through: put it after the mixin that deals with them
+    (``OTPRequiredMixin``, ``LoginRequiredMixin``). A view that has no GET (a POST-only action)
+    brings the user back to ``reauthentication_fallback_url`` instead of itself.
+    """
+
+    reauthentication_fallback_url = "two_factor:profile"
+
+    def get_reauthentication_next_url(self) -> str:
+        request = self.request  # type: ignore[attr-defined]
+        if hasattr(self, "get"):
+            return request.get_full_path()
+        return str(resolve_url(self.reauthentication_fallback_url))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _needs_reauthentication(request):
+            return reauthentication_redirect(request, self.get_reauthentication_next_url())
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def reauthentication_required(view_func: Callable[..., Any] | None = None, *,
+                              next_url: str | None = None) -> Any:
+    """The function-view form of ``ReauthenticationRequiredMixin``; with or without arguments.
+
+    ``@reauthentication_required`` or ``@reauthentication_required(next_url="profile")``
+    (a URL or URL name to come back to instead of this view's own path). Sync and async views.
+    Place it under ``login_required`` / ``otp_required``.
+    """
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        def target(request: HttpRequest) -> str:
+            return str(resolve_url(next_url)) if next_url else request.get_full_path()
+
+        if iscoroutinefunction(view):
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                if reauth.enabled() and await sync_to_async(_needs_reauthentication)(request):
+                    return reauthentication_redirect(request, target(request))
+                return await view(request, *args, **kwargs)
+
+            return wraps(view)(async_wrapper)
+
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if _needs_reauthentication(request):
+                return reauthentication_redirect(request, target(request))
+            return view(request, *args, **kwargs)
+
+        return wraps(view)(wrapper)
+
+    return decorator(view_func) if view_func is not None else decorator

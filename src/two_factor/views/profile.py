@@ -1,20 +1,27 @@
-"""``ProfileView`` (your two-factor settings) and ``DisableView`` (remove every device)."""
+"""``ProfileView`` (your two-factor settings), ``DisableView`` (remove every device), and the
+POST-only views that revoke trusted browsers and sign out everywhere."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
+from ..conf import settings
+from ..events import TWO_FACTOR_DISABLED, emit
 from ..flows.devices import forget_verification, profile_context, remove_all_devices
+from ..flows.remember import remember_cookie_names
+from ..flows.removal import removable_devices
+from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
 from ..utils import safe_next_url
-from .mixins import OTPRequiredMixin
+from .mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -26,11 +33,12 @@ class ProfileView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(profile_context(self.request.user))
+        context["removable_devices"] = removable_devices(self.request.user)
         return context
 
 
 @method_decorator(never_cache, name="dispatch")
-class DisableView(OTPRequiredMixin, FormView):
+class DisableView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
     """Turn two-factor authentication off: after a confirmation, remove every device."""
 
     form_class = DisableForm
@@ -44,7 +52,8 @@ class DisableView(OTPRequiredMixin, FormView):
         return context
 
     def form_valid(self, form: DisableForm) -> HttpResponse:
-        remove_all_devices(self.request.user)
+        count = remove_all_devices(self.request.user)
+        emit(self.request, TWO_FACTOR_DISABLED, user=self.request.user, devices=count)
         forget_verification(self.request)
         return HttpResponseRedirect(self.get_success_url())
 
@@ -53,3 +62,45 @@ class DisableView(OTPRequiredMixin, FormView):
 
     def _safe_next(self) -> str | None:
         return safe_next_url(self.request, self.redirect_field_name)
+
+
+@method_decorator(never_cache, name="dispatch")
+class TrustedBrowserRevokeView(LoginRequiredMixin, View):
+    """POST: revoke one of the user's trusted browsers (by its key); another's is a 404."""
+
+    http_method_names = ["post"]
+    success_url = "two_factor:profile"
+
+    def post(self, request: HttpRequest, key: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if revoke_browser(request, request.user, key) is None:
+            raise Http404("No such trusted browser")
+        return HttpResponseRedirect(resolve_url(self.success_url))
+
+
+@method_decorator(never_cache, name="dispatch")
+class TrustedBrowsersRevokeAllView(LoginRequiredMixin, View):
+    """POST: revoke every trusted browser of the user."""
+
+    http_method_names = ["post"]
+    success_url = "two_factor:profile"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        revoke_all_browsers(request, request.user)
+        return HttpResponseRedirect(resolve_url(self.success_url))
+
+
+@method_decorator(never_cache, name="dispatch")
+class LogoutEverywhereView(LoginRequiredMixin, View):
+    """POST: revoke the user's trusted browsers, end their other sessions (where the session
+    engine allows it) and sign this one out; then the sign-in page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        logout_everywhere(request)
+        response = HttpResponseRedirect(resolve_url(django_settings.LOGIN_URL))
+        for name in remember_cookie_names(request):  # this browser forgets its own too
+            response.delete_cookie(name, path=settings.TWO_FACTOR_REMEMBER_COOKIE_PATH,
+                                   domain=settings.TWO_FACTOR_REMEMBER_COOKIE_DOMAIN,
+                                   samesite=settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE)
+        return response

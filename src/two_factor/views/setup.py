@@ -40,6 +40,7 @@ from ..forms import DeviceValidationForm, MethodForm
 from ..plugins.registry import MethodBase, MethodNotFoundError, registry
 from ..utils import default_device, totp_digits
 from ..wizard.views import IdempotentSessionWizardView
+from .mixins import ReauthenticationRequiredMixin
 
 __all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView"]
 
@@ -56,7 +57,7 @@ def _method_step_shown(wizard: SetupView) -> bool:
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class SetupView(IdempotentSessionWizardView):
+class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     """Set up the user's default device: ``welcome``, ``method`` (skipped when a single method
     is registered), the chosen method's own steps (``generator``: a QR code and a token), then
     ``validation`` for methods whose new device must prove a token it sent.

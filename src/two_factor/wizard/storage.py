@@ -17,6 +17,12 @@ class ExtraSessionStorage(SessionStorage):
         super().init_data()
         self.data[self.validated_step_data_key] = {}
 
+    def reset(self) -> None:
+        # A sign-in over another user's session empties the session (as ``auth.login`` does):
+        # the wizard's data is gone with it, and there is nothing left to reset.
+        if self.prefix in self.request.session:
+            super().reset()
+
     @property
     def validated_step_data(self) -> dict[str, Any]:
         return self.data.setdefault(self.validated_step_data_key, {})

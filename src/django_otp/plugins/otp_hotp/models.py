@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.conf import settings
+from django_otp.fields import SecretField
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import hotp
 from django_otp.util import hex_validator, otpauth_url, parse_numeric_token, random_hex
@@ -25,7 +26,7 @@ def key_validator(value: str) -> None:
 class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """A generic HOTP device; the next token expected is at ``counter``."""
 
-    key = models.CharField(
+    key = SecretField(
         max_length=80, validators=[key_validator], default=default_key,
         help_text=_("A hex-encoded secret key of up to 40 bytes."))
     digits = models.PositiveSmallIntegerField(

@@ -1,24 +1,42 @@
-"""Static tokens: single-use backup codes, kept until used."""
+"""Static tokens: single-use backup codes, kept until used (in plain text, or salted and hashed)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.conf import settings
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from . import hashing
+
 # Lower-case base32 without the look-alikes: no 0/o, 1/l/i.
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def normalize(token: Any) -> str | None:
+    """A candidate token as it is compared: without surrounding spaces, case kept; None when it
+    cannot be a token (not a string, empty, longer than 16 characters, or with a NUL)."""
+    if not isinstance(token, str):
+        return None
+    token = token.strip()
+    if not 0 < len(token) <= hashing.MAX_PLAINTEXT_LENGTH or "\x00" in token:
+        return None  # (PostgreSQL refuses NUL in text)
+    return token
 
 
 class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
     """A container of random tokens shared by the database and the user.
 
-    Tokens can be used in any order; each one is deleted as it is used.
+    Tokens can be used in any order; each one is deleted as it is used. With
+    ``OTP_STATIC_HASH_TOKENS`` new tokens are stored hashed (see ``hashing``); tokens stored
+    in plain text keep working either way.
     """
 
     claims_tokens_atomically = True
@@ -33,38 +51,78 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
-        match = self._matching_token_id(token)
-        if match is None:
+        token = normalize(token)
+        claimed = self._claim_token(token) if token is not None else None
+        if claimed is None:
             self._record_failure()
             return False
-        # The DELETE is the claim: of concurrent requests, one deletes the row. A request that
-        # loses this race had the right token, so it is not counted as a failure.
-        deleted, _per_model = StaticToken(pk=match, device_id=self.pk).delete()  # one DELETE
-        if deleted:
+        if claimed:
             self._claim(models.Q())  # writes the success columns, on the row and on self
-        return bool(deleted)
+        return claimed
 
-    def _matching_token_id(self, token: Any) -> int | None:
-        if not isinstance(token, str):
+    def add_tokens(self, tokens: Sequence[str]) -> list[StaticToken]:
+        """Store ``tokens`` (the codes) in one INSERT, hashed with one salt when
+        ``OTP_STATIC_HASH_TOKENS`` is on. Each returned token has its code in ``plaintext``."""
+        created = StaticToken.objects.bulk_create(
+            StaticToken(device=self, token=value) for value in hashing.stored_forms(tokens))
+        for static_token, plaintext in zip(created, tokens, strict=True):
+            static_token.plaintext = plaintext
+        return created
+
+    def _claim_token(self, token: str) -> bool | None:
+        """Delete the stored token that ``token`` is: True if this call deleted it, False if
+        another request did first (not a failure: the token was right), None if there is none.
+
+        One SELECT returns the plaintext rows equal to ``token`` (the database compares) and
+        the hashed rows (for their salts); one DELETE claims, and its row count decides.
+        """
+        rows = list(
+            StaticToken.objects.filter(device_id=self.pk)
+            .filter(models.Q(token=token) | models.Q(token__startswith=hashing.PREFIX))
+            .annotate(equal=models.Case(models.When(token=token, then=models.Value(True)),
+                                        default=models.Value(False)))
+            .values_list("pk", "equal", "token"))
+        equal = sorted(pk for pk, is_equal, _stored in rows if is_equal)
+        if equal:  # plaintext: as before, the first equal row goes, a duplicate stays usable
+            return bool(StaticToken.objects.filter(pk=equal[0], token=token).delete()[0])
+        stored = [value for _pk, _is_equal, value in rows]
+        hashes = hashing.candidate_hashes(token, stored)
+        if not hashes:
             return None
-        token = token.strip()
-        if not 0 < len(token) <= 16 or "\x00" in token:  # PostgreSQL refuses NUL in text
-            return None
-        return (StaticToken.objects.filter(device=self, token=token)
-                .values_list("pk", flat=True).first())
+        # The codes of a batch differ, so do their hashes: this deletes one row.
+        if StaticToken.objects.filter(device_id=self.pk, token__in=hashes).delete()[0]:
+            return True
+        return False if _any_equal(hashes, stored) else None
+
+
+def _any_equal(candidates: list[str], stored: list[str]) -> bool:
+    """Whether a candidate hash was among the rows read (then another request claimed it)."""
+    found = False
+    for candidate in candidates:
+        for value in stored:
+            found |= constant_time_compare(candidate, value)
+    return found
 
 
 class StaticToken(models.Model):
-    """One single-use token of a ``StaticDevice``."""
+    """One single-use token of a ``StaticDevice``: the code, or its salted hash."""
 
     device = models.ForeignKey(StaticDevice, related_name="token_set", on_delete=models.CASCADE)
-    token = models.CharField(max_length=16, db_index=True)
+    token = models.CharField(max_length=128, db_index=True)
+
+    #: The code in clear, on the tokens just made by ``StaticDevice.add_tokens``; None otherwise.
+    plaintext: str | None = None
 
     class Meta:
         verbose_name = _("static token")
 
     def __str__(self) -> str:
-        return self.token
+        return gettext("(hashed)") if self.is_hashed else self.token
+
+    @property
+    def is_hashed(self) -> bool:
+        """Whether ``token`` holds a salted hash rather than the code itself."""
+        return hashing.is_hashed(self.token)
 
     @staticmethod
     def random_token(length: int = 8) -> str:

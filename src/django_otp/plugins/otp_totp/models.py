@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.conf import settings
+from django_otp.fields import SecretField
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.util import hex_validator, otpauth_url, parse_numeric_token, random_hex
@@ -30,7 +31,7 @@ def _setting_for(device: Device, value: Any) -> Any:
 class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """A generic TOTP device; the fields are the arguments of ``django_otp.oath.totp``."""
 
-    key = models.CharField(
+    key = SecretField(
         max_length=80, validators=[key_validator], default=default_key,
         help_text=_("A hex-encoded secret key of up to 40 bytes."))
     step = models.PositiveSmallIntegerField(default=30, help_text=_("The time step in seconds."))

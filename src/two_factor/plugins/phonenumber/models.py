@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from django_otp.fields import SecretField
 from django_otp.models import CooldownMixin, Device, ThrottlingMixin
 from django_otp.oath import TOTP
 from django_otp.util import hex_validator, parse_numeric_token, random_hex
@@ -47,8 +48,8 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
     """A phone number and a token seed, linked to a user."""
 
     number = PhoneNumberField(max_length=128, verbose_name=_("number"))
-    key = models.CharField(max_length=40, validators=[key_validator], default=default_key,
-                           help_text=_("Hex-encoded secret key"), verbose_name=_("key"))
+    key = SecretField(max_length=40, validators=[key_validator], default=default_key,
+                      help_text=_("Hex-encoded secret key"), verbose_name=_("key"))
     method = models.CharField(max_length=4, choices=PHONE_METHODS, verbose_name=_("method"))
     last_t = models.BigIntegerField(
         default=-1,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,10 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 
+from ...events import DEVICE_ADDED, DEVICE_REMOVED, emit
 from ...flows.login import send_challenge
 from ...flows.setup import discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
-from ...views.mixins import OTPRequiredMixin
+from ...views.mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 from ...wizard.views import IdempotentSessionWizardView
 from .forms import PhoneNumberMethodForm
 from .models import PhoneDevice
@@ -28,7 +30,7 @@ _PENDING = "pending_phone"  # in the wizard's storage: the persistent id of the 
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class PhoneSetupView(OTPRequiredMixin, IdempotentSessionWizardView):
+class PhoneSetupView(OTPRequiredMixin, ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     """Add a backup phone: its number and method (``setup``), then a token that was sent to it
     (``validation``). A verified session only.
 
@@ -89,12 +91,15 @@ class PhoneSetupView(OTPRequiredMixin, IdempotentSessionWizardView):
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
         device = (form_dict or {})["validation"].device
-        PhoneDevice.objects.filter(pk=device.pk, user=self.request.user).update(confirmed=True)
+        if PhoneDevice.objects.filter(pk=device.pk, user=self.request.user, confirmed=False
+                                      ).update(confirmed=True):
+            device.confirmed = True
+            emit(self.request, DEVICE_ADDED, user=self.request.user, device=device)
         return redirect(self.success_url)
 
 
 @method_decorator(never_cache, name="dispatch")
-class PhoneDeleteView(OTPRequiredMixin, View):
+class PhoneDeleteView(OTPRequiredMixin, ReauthenticationRequiredMixin, View):
     """Remove one of the user's backup phones (POST only); then back to the profile.
 
     Another user's phone, or the default device, is a 404.
@@ -105,5 +110,7 @@ class PhoneDeleteView(OTPRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
         device = get_object_or_404(backup_phones(request.user), pk=pk)
+        removed = copy.copy(device)  # keeps its pk (and persistent id) for the event
         device.delete()
+        emit(request, DEVICE_REMOVED, user=request.user, device=removed)
         return redirect(self.success_url)

@@ -11,6 +11,7 @@ from django.utils.crypto import constant_time_compare
 
 from django_otp.forms import otp_verification_failed
 
+from ...events import THROTTLED, VERIFICATION_FAILED, emit
 from ...flows.login import complete_sign_in
 from .ceremonies import CeremonyError, passkey_assertion, response_fields
 from .models import WebauthnDevice
@@ -59,9 +60,11 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
     if backend is None:
         raise CeremonyError("inactive", status=403)
     if not device.verify_is_allowed()[0]:
+        emit(request, THROTTLED, user=user, device=device, passkey=True)
         raise CeremonyError("throttled", status=429)
     if not device.verify_token(assertion):
         otp_verification_failed.send(sender=passkey_sign_in, user=user, device=device)
+        emit(request, VERIFICATION_FAILED, user=user, device=device, passkey=True)
         raise CeremonyError("invalid", status=403)
     user.backend = backend
     complete_sign_in(request, user, device)

@@ -71,6 +71,27 @@ def check_old_row_verifies_once():
     print("old row verified once")
 
 
+def check_old_row_can_be_encrypted():
+    """The old key column (40 characters) was widened: an encrypted key fits."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import override_settings
+
+    from django_otp.crypto import PREFIX, generate_key, stored_length
+    from two_factor.plugins.phonenumber.models import PhoneDevice
+
+    with override_settings(OTP_ENCRYPTION_KEYS=[generate_key()]):
+        call_command("otp_reencrypt", stdout=io.StringIO())
+        with connection.cursor() as c:
+            c.execute(f'SELECT "key" FROM "{TABLE}" WHERE id = 9')
+            [stored] = c.fetchone()
+        assert stored.startswith(PREFIX) and len(stored) == stored_length(40), stored
+        assert PhoneDevice.objects.get(pk=9).key == KEY
+    print("old row encrypted")
+
+
 def migrate_quietly(*args):
     from django.core.management import call_command
 
@@ -97,8 +118,9 @@ def run_old_table(record_phonenumber):
     migrate_quietly()
     assert columns(connection) == {name for name, _kind in OLD_COLUMNS} | set(NEW_COLUMNS), columns(connection)
     applied = {name for app, name in MigrationRecorder(connection).applied_migrations() if app == "phonenumber"}
-    assert applied == {"0001_initial", "0100_phonedevice_last_t"}, applied
+    assert applied == {"0001_initial", "0100_phonedevice_last_t", "0101_phonedevice_secret_key"}, applied
     check_old_row_verifies_once()
+    check_old_row_can_be_encrypted()
     print("OLD TABLE OK")
 
 

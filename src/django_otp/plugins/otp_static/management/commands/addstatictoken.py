@@ -25,4 +25,4 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist as exc:
             raise CommandError(_('User "%(username)s" does not exist.')
                                % {"username": options["username"]}) from exc
-        self.stdout.write(static_token.token)
+        self.stdout.write(static_token.plaintext)  # the code, also when stored hashed

@@ -1,0 +1,161 @@
+"""Re-authentication: sensitive actions want a recent proof of identity in this session.
+
+With ``TWO_FACTOR_REAUTHENTICATION_AGE`` set, the session records when its user last proved who
+they are (an int timestamp under ``VERIFIED_AT_SESSION_KEY``):
+
+- a sign-in: the password (``user_logged_in``), and for a user with devices a token of one
+  (``two_factor.signals.user_verified``); a sign-in that a remember-this-browser cookie
+  vouched for is no proof of presence, and leaves no record;
+- the re-authentication page (``two_factor.views.reauth``): a token, or the password of a user
+  who has no device yet.
+
+A session counts as recently verified when that record is younger than the setting and, for a
+user with devices, the session is verified by one of them (a password alone is not enough for
+them). Plain functions; the views and the receivers connected in ``two_factor.apps`` call them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib.auth import update_session_auth_hash
+
+import django_otp
+from django_otp import user_has_device
+from django_otp.models import Device
+
+from .. import events
+from ..conf import settings
+
+#: The session key of the time (an int, seconds since the epoch) of the last proof of identity.
+VERIFIED_AT_SESSION_KEY = "two_factor_verified_at"
+#: The session key counting wrong passwords on the re-authentication page.
+PASSWORD_FAILURES_SESSION_KEY = "two_factor_reauth_failures"
+#: Wrong passwords a session may give on the re-authentication page before it is signed out.
+MAX_PASSWORD_FAILURES = 5
+
+
+def now() -> float:
+    """The clock of re-authentication (a seam for tests)."""
+    return time.time()
+
+
+def max_age() -> int | None:
+    """``TWO_FACTOR_REAUTHENTICATION_AGE`` in seconds, or None when re-authentication is off."""
+    age = settings.TWO_FACTOR_REAUTHENTICATION_AGE
+    return None if age is None else int(age)
+
+
+def enabled() -> bool:
+    return max_age() is not None
+
+
+def mark_verified(request: Any) -> None:
+    """Record that the user of this session proved who they are, now."""
+    request.session[VERIFIED_AT_SESSION_KEY] = int(now())
+
+
+def forget(request: Any) -> None:
+    """Drop the record: the next sensitive action asks again."""
+    request.session.pop(VERIFIED_AT_SESSION_KEY, None)
+
+
+def last_verified(request: Any) -> int | None:
+    """When this session last proved its user's identity (seconds since the epoch), or None."""
+    session = getattr(request, "session", None)
+    value = session.get(VERIFIED_AT_SESSION_KEY) if session is not None else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def verified_recently(request: Any) -> bool:
+    """Whether the user of ``request`` may do a sensitive action without proving it again.
+
+    Always true when the setting is None. Otherwise the record must be younger than the
+    setting, and a user with a device must be verified by one in this session.
+    """
+    age = max_age()
+    if age is None:
+        return True
+    verified_at = last_verified(request)
+    if verified_at is None or now() - verified_at > age:
+        return False
+    user = request.user
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified()) or not user_has_device(user)
+
+
+def needs_password(user: Any) -> bool:
+    """A user with no confirmed device proves who they are with their password."""
+    return not user_has_device(user)
+
+
+# Receivers (connected in ``two_factor.apps``)
+
+
+def signed_in_by_remember_cookie(request: Any) -> bool:
+    """Whether the sign-in that ends in ``request`` skipped the token step for a remember cookie.
+
+    The login wizard ends on its password step (``auth``) only then: a sign-in that checks a
+    token ends on the token or backup step, a passkey outside the wizard.
+    """
+    post = getattr(request, "POST", None) or {}
+    return any(key.endswith("-current_step") and value == "auth" for key, value in post.items())
+
+
+def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    """``user_logged_in``: the password was just checked (a token may follow, see below)."""
+    if enabled() and request is not None and hasattr(request, "session"):
+        mark_verified(request)
+
+
+def on_user_verified(sender: Any, request: Any = None, user: Any = None, device: Any = None,
+                     **kwargs: Any) -> None:
+    """``two_factor.signals.user_verified``: a token verified the sign-in, unless a remember
+    cookie did (a sender may say so with ``remembered=True``)."""
+    if not enabled() or request is None or not hasattr(request, "session"):
+        return
+    remembered = kwargs.get("remembered")
+    if remembered is None:
+        remembered = signed_in_by_remember_cookie(request)
+    if remembered:
+        forget(request)
+    else:
+        mark_verified(request)
+
+
+# The re-authentication page
+
+
+def complete_with_device(request: Any, device: Device, was_verified: bool) -> None:
+    """A token of ``device`` was accepted: the session is verified (by it, unless it already
+    was) and recently so. ``was_verified``: whether it was verified before the token."""
+    if not was_verified:
+        # The session gains a verification: give it a new key, as a sign-in does.
+        request.session.cycle_key()
+        django_otp.login(request, device)
+    mark_verified(request)
+    request.session.pop(PASSWORD_FAILURES_SESSION_KEY, None)
+    events.emit(request, events.REAUTHENTICATED, device=device, method="token")
+
+
+def complete_with_password(request: Any) -> None:
+    """The password of a user without a device was accepted."""
+    # A new session key, and the session keeps working if checking the password upgraded
+    # its hash (``check_password`` saves the new one).
+    update_session_auth_hash(request, request.user)
+    mark_verified(request)
+    request.session.pop(PASSWORD_FAILURES_SESSION_KEY, None)
+    events.emit(request, events.REAUTHENTICATED, method="password")
+
+
+def count_password_failure(request: Any) -> bool:
+    """Count a wrong password; True when the session gave too many and must be signed out."""
+    failures = request.session.get(PASSWORD_FAILURES_SESSION_KEY, 0)
+    failures = (failures if isinstance(failures, int) else 0) + 1
+    request.session[PASSWORD_FAILURES_SESSION_KEY] = failures
+    events.emit(request, events.VERIFICATION_FAILED, method="password", failure_count=failures)
+    if failures < MAX_PASSWORD_FAILURES:
+        return False
+    events.emit(request, events.THROTTLED, method="password", failure_count=failures)
+    return True

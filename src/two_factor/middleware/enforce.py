@@ -1,0 +1,142 @@
+"""``RequireTwoFactorMiddleware``: users the policy covers must use two factors.
+
+Add it to MIDDLEWARE after ``AuthenticationMiddleware`` and ``OTPMiddleware``. For a signed-in
+user that ``two_factor.flows.policy`` covers and whose session is not verified, a page (GET or
+HEAD) redirects to ``two_factor:setup`` (no device yet) or ``two_factor:reauthenticate`` (a
+device, but this session signed in with a password only), then back; any other method gets a
+403 page that says what to do, since a redirect would drop what was submitted. During the grace
+period the user is warned once per session instead (with ``django.contrib.messages``).
+
+Left alone: anonymous users, the pages needed to comply (``ALWAYS_EXEMPT``), the sign-out pages,
+``STATIC_URL`` and ``MEDIA_URL``, and ``TWO_FACTOR_ENFORCE_EXEMPT_URLS``. Works in sync and
+async stacks (the check runs in ``process_view``, which Django adapts).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings as django_settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.translation import gettext_lazy as _
+
+from django_otp import user_has_device
+
+from ..conf import settings
+from ..flows import policy
+
+__all__ = ["RequireTwoFactorMiddleware", "ALWAYS_EXEMPT", "is_exempt"]
+
+#: URL names the policy never blocks: signing in and out, setting up, verifying again, and the
+#: WebAuthn endpoints those pages call. Names of plugins that are not installed match nothing.
+ALWAYS_EXEMPT = frozenset({
+    "two_factor:login", "two_factor:setup", "two_factor:qr", "two_factor:setup_complete",
+    "two_factor:reauthenticate", "two_factor:webauthn_register_options",
+    "two_factor:webauthn_login_options", "two_factor:webauthn_passkey_options",
+    "two_factor:webauthn_passkey_login", "logout", "admin:logout",
+})
+
+#: The session key set once the grace-period warning was shown.
+GRACE_WARNED_SESSION_KEY = "two_factor_grace_warned"
+
+MESSAGES = {
+    "grace_setup": _("Your account must be protected by two-factor authentication. Please set "
+                     "it up before %(date)s; after that date you must set it up before you can "
+                     "go on."),
+    "grace_verify": _("Your account must use two-factor authentication. From %(date)s you will "
+                      "be asked for a token of your device whenever you sign in with your "
+                      "password only."),
+}
+
+
+class RequireTwoFactorMiddleware(MiddlewareMixin):
+    """Sends the users that the policy covers to set up (or use) their second factor."""
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        # Cheapest first: the settings, the URL, then the user (loaded by nearly every page).
+        if not policy.enforcement_configured() or is_exempt(request):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not policy.must_comply_now(user):
+            return None
+        has_device = user_has_device(user)
+        if policy.in_grace_period(user):
+            warn_once(request, user, has_device)
+            return None
+        return refuse(request, has_device)
+
+
+def refuse(request: HttpRequest, has_device: bool) -> HttpResponse:
+    """A redirect to comply, then come back; a 403 page for a request that submitted data."""
+    url = reverse("two_factor:reauthenticate" if has_device else "two_factor:setup")
+    if request.method in ("GET", "HEAD"):
+        return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+    context = {"has_device": has_device, "setup_url": url, "login_url": url}
+    return render(request, "two_factor/core/otp_required.html", context, status=403)
+
+
+def warn_once(request: HttpRequest, user: Any, has_device: bool) -> None:
+    """The grace-period warning, once per session, when ``django.contrib.messages`` runs."""
+    session = getattr(request, "session", None)
+    if (session is None or session.get(GRACE_WARNED_SESSION_KEY)
+            or request.method not in ("GET", "HEAD") or not hasattr(request, "_messages")):
+        return
+    end = policy.grace_period_end(user)
+    date = formats.date_format(timezone.localtime(end), "DATETIME_FORMAT") if end else ""
+    text = MESSAGES["grace_verify" if has_device else "grace_setup"] % {"date": date}
+    messages.warning(request, text, fail_silently=True)
+    session[GRACE_WARNED_SESSION_KEY] = True
+
+
+# Exempt requests
+
+
+def is_exempt(request: HttpRequest) -> bool:
+    """Whether the policy leaves this request alone (see the module's docstring)."""
+    if any(request.path.startswith(prefix) for prefix in _local_prefixes()):
+        return True
+    names = _view_names(request)
+    if names & ALWAYS_EXEMPT:
+        return True
+    exempt_names, patterns = _exempt_setting(tuple(settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS or ()))
+    return bool(names & exempt_names) or any(p.match(request.path_info) for p in patterns)
+
+
+def _view_names(request: HttpRequest) -> set[str]:
+    """The name of the matched URL with its instance namespace, and with its app namespace."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.url_name:
+        return set()
+    names = {match.view_name}
+    if match.app_name:
+        names.add(f"{match.app_name}:{match.url_name}")
+    return names
+
+
+def _local_prefixes() -> list[str]:
+    """``STATIC_URL`` and ``MEDIA_URL`` when they are paths of this site."""
+    prefixes = (getattr(django_settings, "STATIC_URL", None), getattr(django_settings, "MEDIA_URL", None))
+    return [prefix for prefix in prefixes if isinstance(prefix, str) and prefix.startswith("/")
+            and prefix != "/"]
+
+
+@functools.lru_cache(maxsize=8)
+def _exempt_setting(entries: tuple[str, ...]) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """Each entry is both a URL name and, when it compiles, a regex matched at the start of
+    ``request.path_info``."""
+    patterns = []
+    for entry in entries:
+        try:
+            patterns.append(re.compile(entry))
+        except re.error:
+            continue  # not a regex: a URL name only
+    return frozenset(entries), tuple(patterns)

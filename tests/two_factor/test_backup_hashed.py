@@ -1,0 +1,173 @@
+"""Backup tokens stored hashed (``OTP_STATIC_HASH_TOKENS``): shown once, right after they are
+generated, then only counted; they sign in through the backup step as before."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from two_factor import events
+from two_factor.flows.backup import backup_token_count, generate_backup_tokens
+from two_factor.signals import security_event
+
+from .test_backup_tokens import URL, inserts
+from .test_login import STEP, otp_status, post_password, post_token
+from .test_login import URL as LOGIN_URL
+
+CODE = re.compile(r"<code>([a-z0-9]{8})</code>")
+
+
+@pytest.fixture
+def hashing_on(settings):
+    settings.OTP_STATIC_HASH_TOKENS = True
+    settings.OTP_STATIC_HASH_ITERATIONS = 1000  # small, for speed
+    return settings
+
+
+@pytest.fixture
+def generated_events():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    security_event.connect(receiver)
+    yield received
+    security_event.disconnect(receiver)
+
+
+def shown_codes(response):
+    return CODE.findall(response.content.decode())
+
+
+def test_post_shows_ten_codes_once(hashing_on, verified_client, user, backup_device):
+    response = verified_client.post(URL)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert response.context["tokens_shown_once"] is True
+    assert response.context["remaining"] == 10
+    assert response.context["device"] == backup_device
+    codes = shown_codes(response)
+    assert len(codes) == len(set(codes)) == 10
+    assert [t.token for t in response.context["tokens"]] == codes
+    assert "will not be shown again" in response.content.decode()
+    stored = list(StaticToken.objects.values_list("token", flat=True))
+    assert len(stored) == 10
+    assert all(value.startswith("pbkdf2_sha256$") for value in stored)
+    assert not [code for code in codes if any(code in value for value in stored)]
+
+
+def test_get_counts_the_codes_and_shows_none(hashing_on, verified_client, user):
+    codes = generate_backup_tokens(user, 10)
+    response = verified_client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown_codes(response) == [] and not [code for code in codes if code in page]
+    assert response.context["tokens"] == []
+    assert response.context["tokens_shown_once"] is False
+    assert response.context["remaining"] == 10
+    assert "You have 10 backup tokens left" in page
+    assert "pbkdf2_sha256" not in page
+    assert "Generate new tokens" in page
+
+
+def test_get_without_tokens(hashing_on, verified_client):
+    response = verified_client.get(URL)
+    assert response.context["remaining"] == 0
+    assert "any backup tokens yet" in response.content.decode()
+
+
+def test_get_one_token_left(hashing_on, verified_client, user):
+    codes = generate_backup_tokens(user, 2)
+    assert StaticDevice.objects.get(user=user).verify_token(codes[0])
+    assert "You have 1 backup token left" in verified_client.get(URL).content.decode()
+
+
+def test_a_shown_code_signs_in_through_the_backup_step(hashing_on, verified_client, client,
+                                                      user_with_totp, django_user_model):
+    codes = shown_codes(verified_client.post(URL))
+    verified_client.logout()
+    response = post_password(client)
+    assert response.context["backup_tokens"] == 10
+    client.post(LOGIN_URL, {STEP: "token", "wizard_goto_step": "backup"})
+    response = post_token(client, f" {codes[4]} ", step="backup")
+    assert response.status_code == 302
+    device = StaticDevice.objects.get(user=user_with_totp, name="backup")
+    assert otp_status(client)["device"] == device.persistent_id
+    assert backup_token_count(user_with_totp) == 9
+    # The profile counts what is left; the backup page too.
+    assert client.get("/account/two_factor/").context["backup_tokens"] == 9
+    assert client.get(URL).context["remaining"] == 9
+
+
+def test_a_used_code_does_not_sign_in_again(hashing_on, client, user_with_totp, default_totp):
+    codes = generate_backup_tokens(user_with_totp, 10)
+    assert StaticDevice.objects.get(user=user_with_totp).verify_token(codes[0])
+    post_password(client)
+    client.post(LOGIN_URL, {STEP: "token", "wizard_goto_step": "backup"})
+    response = post_token(client, codes[0], step="backup")
+    assert response.status_code == 200
+    assert response.context["wizard"]["form"].errors
+    assert backup_token_count(user_with_totp) == 9
+
+
+def test_new_codes_replace_the_shown_ones(hashing_on, verified_client, user):
+    first = shown_codes(verified_client.post(URL))
+    second = shown_codes(verified_client.post(URL))
+    assert not set(first) & set(second)
+    device = StaticDevice.objects.get(user=user)
+    assert not device.verify_token(first[0])
+    device.throttle_reset()
+    assert device.verify_token(second[0])
+
+
+def test_generating_through_the_view_is_one_insert(hashing_on, verified_client, backup_device):
+    with CaptureQueriesContext(connection) as captured:
+        response = verified_client.post(URL)
+    assert response.status_code == 200
+    assert len(inserts(captured.captured_queries)) == 1
+
+
+def test_generation_query_count_is_unchanged(hashing_on, user, backup_device,
+                                            django_assert_num_queries):
+    # SAVEPOINT, SELECT ... FOR UPDATE, DELETE the old tokens, one INSERT, RELEASE SAVEPOINT.
+    with django_assert_num_queries(5) as captured:
+        codes = generate_backup_tokens(user, 10)
+    assert len(inserts(captured.captured_queries)) == 1
+    assert len(codes) == 10
+    assert all(t.is_hashed for t in backup_device.token_set.all())
+
+
+@pytest.mark.parametrize("hashed", [False, True])
+def test_generating_through_the_view_is_a_security_event(settings, verified_client, user,
+                                                         generated_events, hashed):
+    settings.OTP_STATIC_HASH_TOKENS = hashed
+    settings.OTP_STATIC_HASH_ITERATIONS = 1000
+    verified_client.get(URL)
+    assert generated_events == []
+    verified_client.post(URL)
+    generated = [e for e in generated_events if e["event"] == events.BACKUP_TOKENS_GENERATED]
+    assert len(generated) == 1
+    assert generated[0]["user"] == user
+    assert generated[0]["device"] == StaticDevice.objects.get(user=user, name="backup")
+    assert generated[0]["request"] is not None
+
+
+def test_without_hashing_the_post_still_redirects_and_the_get_lists(verified_client, user):
+    response = verified_client.post(URL)
+    assert response.status_code == 302 and response.url == URL
+    codes = sorted(StaticToken.objects.values_list("token", flat=True))
+    response = verified_client.get(URL)
+    assert sorted(shown_codes(response)) == codes
+    assert response.context["tokens_shown_once"] is False
+    assert response.context["remaining"] == 10
+
+
+def test_plaintext_codes_from_before_are_counted_not_listed(settings, verified_client,
+                                                            backup_device):
+    settings.OTP_STATIC_HASH_TOKENS = True
+    response = verified_client.get(URL)
+    assert response.context["remaining"] == 3
+    assert "backup01" not in response.content.decode()

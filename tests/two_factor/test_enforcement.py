@@ -1,0 +1,389 @@
+"""The enforcement policy: RequireTwoFactorMiddleware sends the users it covers to set up (or use)
+two-factor authentication, with a grace period and exempt URLs; and its system checks."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.messages import get_messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test import AsyncClient, Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor import checks
+from two_factor.flows import policy
+from two_factor.middleware import enforce
+
+from .conftest import login_password_only, login_verified
+
+ENFORCE = "two_factor.middleware.enforce.RequireTwoFactorMiddleware"
+SETUP = reverse("two_factor:setup")
+REAUTH = reverse("two_factor:reauthenticate")
+PAGE = "/otp/username/"  # a page that does not ask whether the user is verified
+STATUS = "/otp/status/"  # one that does (as 2FA-aware pages do)
+GRACE = 7 * 24 * 3600
+
+
+def carol_needs_two_factor(user):
+    """The dotted-path callable of the tests."""
+    return user.get_username() == "carol"
+
+
+@pytest.fixture
+def enforced(settings):
+    """The middleware installed where it belongs; no setting covers anybody yet."""
+    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]
+    return settings
+
+
+def redirect_target(response):
+    assert response.status_code == 302, response.status_code
+    parts = urlsplit(response.url)
+    return parts.path, parse_qs(parts.query).get("next")
+
+
+# Who is covered
+
+
+@pytest.mark.parametrize("setting, extra", [
+    ("TWO_FACTOR_ENFORCE_SUPERUSERS", {"is_superuser": True}),
+    ("TWO_FACTOR_ENFORCE_STAFF", {"is_staff": True}),
+])
+def test_flags_cover_users(enforced, client, make_user, setting, extra):
+    setattr(enforced, setting, True)
+    covered, other = make_user("root", **extra), make_user("plain")
+    client.force_login(covered)
+    assert redirect_target(client.get(PAGE + "?a=1")) == (SETUP, [PAGE + "?a=1"])
+    client.force_login(other)
+    assert client.get(PAGE).status_code == 200
+
+
+def test_superusers_only_leave_staff_alone(enforced, client, make_user):
+    enforced.TWO_FACTOR_ENFORCE_SUPERUSERS = True
+    client.force_login(make_user("staff", is_staff=True))
+    assert client.get(PAGE).status_code == 200
+
+
+def test_groups_cover_their_members(enforced, client, make_user):
+    enforced.TWO_FACTOR_ENFORCE_GROUPS = ["admins", "finance"]
+    member, outsider = make_user("member"), make_user("outsider")
+    member.groups.add(Group.objects.create(name="finance"))
+    outsider.groups.add(Group.objects.create(name="sales"))
+    client.force_login(member)
+    assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])
+    client.force_login(outsider)
+    assert client.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["tests.two_factor.test_enforcement.carol_needs_two_factor",
+                                   carol_needs_two_factor])
+def test_callable_covers_whom_it_says(enforced, client, make_user, value):
+    enforced.TWO_FACTOR_ENFORCE_CALLABLE = value
+    client.force_login(make_user("carol"))
+    assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])
+    client.force_login(make_user("dave"))
+    assert client.get(PAGE).status_code == 200
+
+
+def test_user_must_use_two_factor(settings, make_user):
+    alice = make_user()
+    assert not policy.user_must_use_two_factor(alice)
+    settings.TWO_FACTOR_ENFORCE_GROUPS = "admins"  # one name, not a list: still understood
+    alice.groups.add(Group.objects.create(name="admins"))
+    assert policy.user_must_use_two_factor(alice)
+    settings.TWO_FACTOR_ENFORCE_GROUPS = ()
+    settings.TWO_FACTOR_ENFORCE_CALLABLE = lambda user: True
+    assert policy.user_must_use_two_factor(alice)
+    assert not policy.user_must_use_two_factor(AnonymousUser())
+
+
+def test_a_callable_that_does_not_import_is_loud(settings, user):
+    settings.TWO_FACTOR_ENFORCE_CALLABLE = "tests.two_factor.test_enforcement.missing"
+    with pytest.raises(ImproperlyConfigured):
+        policy.user_must_use_two_factor(user)
+
+
+# What happens to a covered user
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def superusers_enforced(enforced):
+    enforced.TWO_FACTOR_ENFORCE_SUPERUSERS = True
+    return enforced
+
+
+def test_verified_passes(superusers_enforced, client, superuser):
+    device = TOTPDevice.objects.create(user=superuser, name="default")
+    login_verified(client, superuser, device)
+    assert client.get(PAGE).status_code == 200
+
+
+def test_a_device_but_no_verification_goes_to_reauthenticate(superusers_enforced, client, superuser):
+    TOTPDevice.objects.create(user=superuser, name="default")
+    login_password_only(client, superuser)
+    assert redirect_target(client.get(STATUS)) == (REAUTH, [STATUS])
+    assert client.get(REAUTH).status_code == 200  # and that page is open to them
+
+
+def test_a_post_gets_a_403_that_says_why(superusers_enforced, client, superuser):
+    login_password_only(client, superuser)
+    response = client.post(PAGE, {"a": "b"})
+    assert response.status_code == 403
+    assert SETUP in response.content.decode()
+    assert "two-factor authentication yet" in response.content.decode()
+
+
+def test_anonymous_users_are_untouched(superusers_enforced, client, db):
+    assert client.get(PAGE).status_code == 200
+    assert client.get(reverse("two_factor:profile")).status_code == 302  # its own login redirect
+
+
+@pytest.mark.parametrize("url", [SETUP, reverse("two_factor:login"), REAUTH,
+                                 reverse("two_factor:setup_complete")])
+def test_the_pages_to_comply_are_exempt(superusers_enforced, client, superuser, url):
+    login_password_only(client, superuser)
+    response = client.get(url)
+    assert not (response.status_code == 302 and response.url.startswith((SETUP, REAUTH))), url
+
+
+def test_the_admin_logout_is_exempt(superusers_enforced, client, superuser):
+    login_password_only(client, superuser)
+    assert client.post("/admin/logout/").status_code == 200
+    assert client.get(PAGE).status_code == 200  # signed out: anonymous now
+
+
+def test_webauthn_options_for_setup_are_exempt(superusers_enforced, client, superuser):
+    login_password_only(client, superuser)
+    response = client.post(reverse("two_factor:webauthn_register_options"),
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("exempt", [["otp-login"], [r"^/otp/user"], ["two_factor:profile", "otp-login"]])
+def test_exempt_urls_setting(superusers_enforced, client, superuser, exempt):
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = exempt
+    login_password_only(client, superuser)
+    target = "/otp/login/" if "otp-login" in exempt else PAGE
+    assert client.get(target).status_code == 200
+    assert redirect_target(client.get(STATUS))[0] == SETUP
+
+
+def test_an_exempt_entry_that_is_no_regex_is_a_name_only(superusers_enforced, client, superuser):
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = ["(unbalanced", "otp-login"]
+    login_password_only(client, superuser)
+    assert client.get("/otp/login/").status_code == 200
+    assert client.get(PAGE).status_code == 302
+
+
+def test_static_and_media_urls_are_exempt(superusers_enforced, client, superuser):
+    superusers_enforced.STATIC_URL = "/otp/"
+    login_password_only(client, superuser)
+    assert client.get(PAGE).status_code == 200
+    superusers_enforced.STATIC_URL = "/static/"
+    superusers_enforced.MEDIA_URL = "/otp/user"
+    assert client.get(PAGE).status_code == 200
+    superusers_enforced.MEDIA_URL = "/media/"
+    assert client.get(PAGE).status_code == 302
+
+
+def test_without_the_settings_nobody_is_covered(enforced, client, superuser):
+    login_password_only(client, superuser)
+    assert client.get(PAGE).status_code == 200
+
+
+# The grace period
+
+
+def test_grace_period_warns_once_then_redirects(superusers_enforced, client, superuser, monkeypatch):
+    superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
+    login_password_only(client, superuser)
+
+    first = client.get(PAGE)
+    assert first.status_code == 200
+    [message] = list(get_messages(first.wsgi_request))
+    assert "set it up before" in str(message)
+    end = timezone.localtime(superuser.date_joined + timedelta(seconds=GRACE))
+    assert str(end.year) in str(message)
+
+    second = client.get(PAGE)  # the first message is still unread, no second one is added
+    assert second.status_code == 200
+    assert [str(m) for m in get_messages(second.wsgi_request)] == [str(message)]
+
+    later = superuser.date_joined + timedelta(seconds=GRACE + 1)
+    monkeypatch.setattr(policy, "now", lambda: later)
+    assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])
+
+
+def test_grace_ended_by_date_joined(superusers_enforced, client, superuser):
+    superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
+    superuser.date_joined = timezone.now() - timedelta(seconds=GRACE + 60)
+    superuser.save()
+    login_password_only(client, superuser)
+    assert redirect_target(client.get(PAGE))[0] == SETUP
+
+
+def test_in_grace_period(settings, user, monkeypatch):
+    assert not policy.in_grace_period(user)  # no grace period set
+    settings.TWO_FACTOR_ENFORCE_GRACE_PERIOD = 60
+    assert policy.in_grace_period(user)
+    monkeypatch.setattr(policy, "now", lambda: user.date_joined + timedelta(seconds=61))
+    assert not policy.in_grace_period(user)
+
+
+def test_grace_for_a_user_with_a_device_says_so(superusers_enforced, client, superuser):
+    superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
+    TOTPDevice.objects.create(user=superuser, name="default")
+    login_password_only(client, superuser)
+    [message] = list(get_messages(client.get(PAGE).wsgi_request))
+    assert "asked for a token of your device" in str(message)
+
+
+# Query cost
+
+
+def same_browser(client):
+    """A new client (a test client loads MIDDLEWARE once) with the cookies of ``client``."""
+    other = Client()
+    other.cookies = client.cookies
+    return other
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("superuser_flag", [True, False])
+def test_no_query_added_for_a_verified_user(settings, client, make_user, superuser_flag,
+                                            django_assert_num_queries):
+    """Covered by a flag, or by a group (whose query a verified session never needs)."""
+    covered = make_user("covered", is_superuser=superuser_flag)
+    covered.groups.add(Group.objects.create(name="admins"))
+    device = TOTPDevice.objects.create(user=covered, name="default")
+    login_verified(client, covered, device)
+    without = count_queries(client, STATUS)
+    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]
+    settings.TWO_FACTOR_ENFORCE_SUPERUSERS = True
+    settings.TWO_FACTOR_ENFORCE_GROUPS = ["admins"]
+    with django_assert_num_queries(without):
+        assert same_browser(client).get(STATUS).status_code == 200
+
+
+@pytest.mark.parametrize("verified", [False, True])
+def test_no_query_for_staff_not_covered(settings, client, make_user, verified,
+                                        django_assert_num_queries):
+    staff = make_user("staff", is_staff=True)
+    device = TOTPDevice.objects.create(user=staff, name="default")
+    if verified:
+        login_verified(client, staff, device)
+    else:
+        login_password_only(client, staff)
+    without = count_queries(client, PAGE)
+    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]
+    settings.TWO_FACTOR_ENFORCE_SUPERUSERS = True
+    with django_assert_num_queries(without):
+        assert same_browser(client).get(PAGE).status_code == 200
+
+
+# ASGI
+
+
+def test_async_requests(superusers_enforced, client, superuser):
+    async_client = AsyncClient()
+    login_password_only(client, superuser)
+    async_client.cookies = client.cookies
+    response = async_to_sync(async_client.get)("/otp/async-status/")
+    assert redirect_target(response) == (SETUP, ["/otp/async-status/"])
+
+    device = TOTPDevice.objects.create(user=superuser, name="default")
+    login_verified(client, superuser, device)
+    async_client.cookies = client.cookies
+    response = async_to_sync(async_client.get)("/otp/async-status/")
+    assert response.status_code == 200 and response.json()["verified"] is True
+
+
+# System checks
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+OTP = "django_otp.middleware.OTPMiddleware"
+SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
+
+
+@pytest.mark.parametrize("middleware, expected", [
+    ([SESSIONS, AUTH, OTP, ENFORCE], []),
+    ([SESSIONS, AUTH, OTP], []),
+    ([SESSIONS, AUTH, ENFORCE, OTP], ["two_factor.E004"]),
+    ([SESSIONS, ENFORCE, AUTH, OTP], ["two_factor.E004"]),
+    ([SESSIONS, AUTH, ENFORCE], ["two_factor.E004"]),
+])
+def test_e004_middleware_order(settings, middleware, expected):
+    settings.MIDDLEWARE = middleware
+    messages = checks.check_enforcement_middleware_order()
+    assert ids(messages) == expected
+    assert all(message.hint for message in messages)
+
+
+def test_w004_settings_without_the_middleware(settings):
+    assert checks.check_enforcement_middleware_installed() == []
+    settings.TWO_FACTOR_ENFORCE_STAFF = True
+    assert ids(checks.check_enforcement_middleware_installed()) == ["two_factor.W004"]
+    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]
+    assert checks.check_enforcement_middleware_installed() == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, []),
+    (carol_needs_two_factor, []),
+    ("tests.two_factor.test_enforcement.carol_needs_two_factor", []),
+    ("tests.two_factor.test_enforcement.missing", ["two_factor.E005"]),
+    ("no_such_module.function", ["two_factor.E005"]),
+    ("tests.two_factor.test_enforcement.GRACE", ["two_factor.E005"]),  # not callable
+    (42, ["two_factor.E005"]),
+])
+def test_e005_callable(settings, value, expected):
+    settings.TWO_FACTOR_ENFORCE_CALLABLE = value
+    assert ids(checks.check_enforcement_callable()) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, []), (300, []), (0.5, []), (0, ["two_factor.E006"]), (-1, ["two_factor.E006"]),
+    ("300", ["two_factor.E006"]), (True, ["two_factor.E006"]),
+])
+def test_e006_durations(settings, value, expected):
+    settings.TWO_FACTOR_REAUTHENTICATION_AGE = value
+    settings.TWO_FACTOR_ENFORCE_GRACE_PERIOD = value
+    assert ids(checks.check_security_durations()) == expected * 2
+
+
+def test_the_checks_are_registered():
+    from django.core import checks as django_checks
+
+    registered = django_checks.registry.registry.get_checks()
+    for check in (checks.check_enforcement_middleware_order,
+                  checks.check_enforcement_middleware_installed,
+                  checks.check_enforcement_callable, checks.check_security_durations):
+        assert check in registered
+
+
+def test_always_exempt_names_exist():
+    """Each name in ALWAYS_EXEMPT resolves in the test project (where every plugin is on)."""
+    for name in enforce.ALWAYS_EXEMPT - {"logout"}:
+        assert reverse(name)
