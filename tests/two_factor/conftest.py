@@ -1,5 +1,7 @@
 """Fixtures for the two_factor tests: users with devices, and clients signed in as them."""
 
+import time
+
 import pytest
 from django.test import Client
 
@@ -58,7 +60,27 @@ def login_verified(client: Client, user, device) -> None:
     session.save()
 
 
+def age_session(client: Client, seconds: int = 301) -> None:
+    """The session proved its user ``seconds`` ago (``TWO_FACTOR_REAUTHENTICATION_AGE``)."""
+    from two_factor.flows.reauth import VERIFIED_AT_SESSION_KEY
+
+    session = client.session
+    session[VERIFIED_AT_SESSION_KEY] = int(time.time()) - seconds
+    session.save()
+
+
 @pytest.fixture
 def verified_client(client, user_with_totp, default_totp):
     login_verified(client, user_with_totp, default_totp)
     return client
+
+
+# A browser as the audit log and the notifications see it: an address and a user agent.
+BROWSER_IP = "203.0.113.7"
+BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+@pytest.fixture
+def browser(db):
+    """A test client that sends ``BROWSER_IP`` and ``BROWSER_AGENT``, as a browser does."""
+    return Client(REMOTE_ADDR=BROWSER_IP, HTTP_USER_AGENT=BROWSER_AGENT)

@@ -25,24 +25,19 @@ from two_factor.flows.clients import browser_label, client_ip, user_agent
 from two_factor.models import SecurityEvent
 from two_factor.signals import security_event
 
+from .conftest import BROWSER_AGENT as AGENT
+from .conftest import BROWSER_IP as IP
 from .conftest import login_verified
 from .test_login import post_password, post_token
 from .test_setup import post_step, to_generator, totp_token
 
 PROFILE = reverse("two_factor:profile")
-IP = "203.0.113.7"
-AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 @pytest.fixture(autouse=True)
 def audit_on(settings):
     settings.TWO_FACTOR_AUDIT_LOG = True
 
-
-@pytest.fixture
-def browser(db):
-    """A client that sends an address and a user agent, as a browser does."""
-    return Client(REMOTE_ADDR=IP, HTTP_USER_AGENT=AGENT)
 
 
 def rows(user=None):

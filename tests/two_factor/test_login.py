@@ -261,6 +261,9 @@ def test_sign_in_with_a_backup_token(client, user_with_totp, default_totp, backu
     assert response.context["backup_tokens"] == 3
     assert 'name="wizard_goto_step" value="backup"' in response.content.decode()
     response = client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    page = response.content.decode()
+    assert 'name="wizard_goto_step" value="token"' in page  # back to the device
+    assert "Other ways to sign in" in page
     assert current_step(response) == "backup"
     response = post_token(client, "backup02", step="backup")
     assert response.status_code == 302

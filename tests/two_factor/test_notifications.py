@@ -6,7 +6,6 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,22 +14,16 @@ from two_factor import events
 from two_factor.flows.notify import notify_user
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
+from .conftest import BROWSER_IP as IP
 from .conftest import login_verified
 from .test_login import post_password, post_token
 from .test_setup import post_step, to_generator, totp_token
-
-IP = "203.0.113.9"
-AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 @pytest.fixture(autouse=True)
 def notify_on(settings):
     settings.TWO_FACTOR_NOTIFY_EMAIL = True
 
-
-@pytest.fixture
-def browser(db):
-    return Client(REMOTE_ADDR=IP, HTTP_USER_AGENT=AGENT)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from two_factor.plugins.webauthn.models import WebauthnDevice
 from two_factor.signals import security_event
 from two_factor.views.mixins import reauthentication_required
 
-from .conftest import PASSWORD, login_password_only, login_verified
+from .conftest import PASSWORD, age_session, login_password_only, login_verified
 from .test_login import post_password, post_token
 from .test_remember import sign_in_remembering, sign_out
 
@@ -75,13 +75,6 @@ def sent_events():
     security_event.connect(receiver, dispatch_uid="test_reauthentication")
     yield sent
     security_event.disconnect(dispatch_uid="test_reauthentication")
-
-
-def age_session(client, seconds=AGE + 1):
-    """The session proved its user ``seconds`` ago."""
-    session = client.session
-    session[reauth.VERIFIED_AT_SESSION_KEY] = int(time.time()) - seconds
-    session.save()
 
 
 @pytest.fixture
@@ -450,6 +443,8 @@ def test_another_device_of_the_user(stale_client, user_with_totp, default_totp):
 def test_backup_token(stale_client, default_totp, backup_device):
     page = stale_client.get(REAUTH)
     assert page.context["backup_tokens"] == 3
+    assert "Other ways to confirm" in page.content.decode()
+    assert 'name="use_backup" value="1"' in page.content.decode()
     page = stale_client.post(REAUTH, {"use_backup": "1"})
     assert page.context["backup"] is True and page.context["device"] == backup_device
     response = reauthenticate(stale_client, backup_device, DISABLE, token="backup02")

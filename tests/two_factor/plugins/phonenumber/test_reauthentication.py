@@ -1,13 +1,11 @@
 """Re-authenticating with a phone as default device: the page sends the token when asked, not
 on every GET."""
 
-import time
 
 import pytest
 from django.urls import reverse
 
-from tests.two_factor.conftest import login_verified
-from two_factor.flows import reauth
+from tests.two_factor.conftest import age_session, login_verified
 
 REAUTH = reverse("two_factor:reauthenticate")
 DISABLE = reverse("two_factor:disable")
@@ -17,9 +15,7 @@ DISABLE = reverse("two_factor:disable")
 def stale_phone_client(client, user, sms_device, gateways):
     gateways.TWO_FACTOR_REAUTHENTICATION_AGE = 300
     login_verified(client, user, sms_device)
-    session = client.session
-    session[reauth.VERIFIED_AT_SESSION_KEY] = int(time.time()) - 301
-    session.save()
+    age_session(client, 301)
     return client
 
 

@@ -1,7 +1,6 @@
 """Security events of the passkey sign-in and of adding a key, as the audit log records them."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.two_factor.conftest import login_verified
@@ -9,20 +8,15 @@ from two_factor import events
 from two_factor.models import SecurityEvent
 from two_factor.plugins.webauthn.models import WebauthnDevice
 
+from ...conftest import BROWSER_IP as IP
 from .authenticator import SoftAuthenticator
 from .conftest import JSON, PASSKEY_LOGIN, PASSKEY_OPTIONS, REGISTER_OPTIONS, fetch_options
-
-IP = "203.0.113.40"
 
 
 @pytest.fixture(autouse=True)
 def audit_on(settings):
     settings.TWO_FACTOR_AUDIT_LOG = True
 
-
-@pytest.fixture
-def browser(db):
-    return Client(REMOTE_ADDR=IP)
 
 
 def logged():

@@ -1,11 +1,10 @@
 """Re-authenticating with a security key: the sign-in's key form on the re-authentication page."""
 
-import time
 
 import pytest
 from django.urls import reverse
 
-from tests.two_factor.conftest import login_verified
+from tests.two_factor.conftest import age_session, login_verified
 from two_factor.flows import reauth
 from two_factor.plugins.webauthn.forms import WebauthnTokenForm
 
@@ -20,9 +19,7 @@ def stale_key_client(client, user, key_device, settings):
     """alice, verified with her security key (her default device), long ago."""
     settings.TWO_FACTOR_REAUTHENTICATION_AGE = 300
     login_verified(client, user, key_device)
-    session = client.session
-    session[reauth.VERIFIED_AT_SESSION_KEY] = int(time.time()) - 301
-    session.save()
+    age_session(client, 301)
     return client
 
 
