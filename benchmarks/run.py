@@ -131,12 +131,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, 5 s of load")
     parser.add_argument("--rounds", type=int, help="rounds of scenarios 1-5 (default 5; quick 2)")
-    parser.add_argument("--load-rounds", type=int, help="rounds of scenario 6 (default 3; quick 1)")
+    parser.add_argument("--load-rounds", type=int, help="rounds of scenario 6 (default 2; quick 1)")
     parser.add_argument("--no-load", action="store_true", help="skip scenario 6")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
-    load_rounds = 0 if args.no_load else (args.load_rounds or (1 if args.quick else 3))
+    load_rounds = 0 if args.no_load else (args.load_rounds or (1 if args.quick else 2))
 
     started = time.perf_counter()
     ours_python = sys.executable

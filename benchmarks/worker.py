@@ -250,7 +250,7 @@ def scenario_verify(quick: bool) -> dict:
 def scenario_signin(quick: bool) -> dict:
     from django.test import Client
 
-    n = 40 if quick else 150
+    n = 40 if quick else 100
     two = make_users(n + 1, "signin")
     plain = make_users(n + 1, "plain", with_device=False)
     first = sign_in(Client(), *two[0])

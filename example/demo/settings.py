@@ -98,6 +98,12 @@ TWO_FACTOR_PATCH_ADMIN = False
 TWO_FACTOR_WEBAUTHN_RP_NAME = "django-twofold demo"
 OTP_TOTP_ISSUER = "django-twofold demo"
 
+# Beyond the old packages (docs/security.md): the profile lists the security events and the
+# trusted browsers (each revocable), and the console shows the notification emails.
+TWO_FACTOR_AUDIT_LOG = True
+TWO_FACTOR_TRUSTED_BROWSERS = True
+TWO_FACTOR_NOTIFY_EMAIL = True
+
 # The fake gateway's tokens, on stderr of `make demo`:
 #   INFO two_factor: Fake SMS to +31612345678: "Your token is: 123456"
 LOGGING = {

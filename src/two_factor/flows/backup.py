@@ -30,7 +30,12 @@ def backup_token_count(user: Any) -> int:
 
 
 def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:
-    """Replace the user's backup tokens by ``number`` new ones, and return them.
+    """Replace the user's backup tokens by ``number`` new ones, and return them."""
+    return replace_backup_tokens(user, number)[1]
+
+
+def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, list[str]]:
+    """Replace the user's backup tokens by ``number`` new ones: their device, and the tokens.
 
     The old tokens die in one DELETE, the new ones are written in one INSERT, in one
     transaction; the device row is locked (where the database can), so that two requests at
@@ -46,7 +51,7 @@ def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:
             device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
-    return tokens
+    return device, tokens
 
 
 def _backup_devices(user: Any):

@@ -15,7 +15,7 @@ from django_otp.conf import settings as otp_settings
 from django_otp.plugins.otp_static.models import StaticToken
 
 from ..events import BACKUP_TOKENS_GENERATED, emit
-from ..flows.backup import backup_device, generate_backup_tokens
+from ..flows.backup import backup_device, replace_backup_tokens
 from .mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 
 
@@ -52,8 +52,7 @@ class BackupTokensView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView
         return context
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        codes = generate_backup_tokens(self.request.user, self.number_of_tokens)
-        device = self.get_device()
+        device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens)
         emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
         if not otp_settings.OTP_STATIC_HASH_TOKENS:
             return redirect(self.success_url)

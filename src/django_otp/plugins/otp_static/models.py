@@ -74,7 +74,8 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         another request did first (not a failure: the token was right), None if there is none.
 
         One SELECT returns the plaintext rows equal to ``token`` (the database compares) and
-        the hashed rows (for their salts); one DELETE claims, and its row count decides.
+        the hashed rows (for their salts); one DELETE of the matching row claims, and its row
+        count decides.
         """
         rows = list(
             StaticToken.objects.filter(device_id=self.pk)
@@ -84,24 +85,27 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
             .values_list("pk", "equal", "token"))
         equal = sorted(pk for pk, is_equal, _stored in rows if is_equal)
         if equal:  # plaintext: as before, the first equal row goes, a duplicate stays usable
-            return bool(StaticToken.objects.filter(pk=equal[0], token=token).delete()[0])
-        stored = [value for _pk, _is_equal, value in rows]
-        hashes = hashing.candidate_hashes(token, stored)
-        if not hashes:
-            return None
-        # The codes of a batch differ, so do their hashes: this deletes one row.
-        if StaticToken.objects.filter(device_id=self.pk, token__in=hashes).delete()[0]:
-            return True
-        return False if _any_equal(hashes, stored) else None
+            return _delete_row(equal[0], self.pk)
+        hashes = hashing.candidate_hashes(token, [stored for _pk, _equal, stored in rows])
+        match = _matching_row(hashes, rows)
+        return None if match is None else _delete_row(match, self.pk)
 
 
-def _any_equal(candidates: list[str], stored: list[str]) -> bool:
-    """Whether a candidate hash was among the rows read (then another request claimed it)."""
-    found = False
+def _matching_row(candidates: list[str], rows: list[tuple[int, bool, str]]) -> int | None:
+    """The pk of the row whose stored hash is a candidate, compared in constant time."""
+    found = None
     for candidate in candidates:
-        for value in stored:
-            found |= constant_time_compare(candidate, value)
+        for pk, _equal, stored in rows:
+            if constant_time_compare(candidate, stored):
+                found = pk
     return found
+
+
+def _delete_row(pk: int, device_id: int) -> bool:
+    # One DELETE by key (Django's single-object path, no transaction around it): of concurrent
+    # requests with the same token, the one whose DELETE removes the row has claimed it.
+    deleted, _per_model = StaticToken(pk=pk, device_id=device_id).delete()
+    return bool(deleted)
 
 
 class StaticToken(models.Model):
