@@ -149,7 +149,7 @@ def enter_token(page, token: str, remember: bool = False) -> None:
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.locator("[data-session-status]")).to_have_attribute("data-session-status", "anonymous")
 
 
