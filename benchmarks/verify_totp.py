@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from worker import FakeClock  # the stand-in for the TOTP model's ``time`` module
+
 
 def configure(db_path: Path) -> None:
     import django
@@ -43,16 +45,6 @@ def configure(db_path: Path) -> None:
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     )
     django.setup()
-
-
-class FakeClock:
-    """Stands in for the ``time`` module inside the TOTP model: ``time()`` returns ``now``."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
 
 
 def token_at(device, when: float) -> str:

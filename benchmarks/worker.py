@@ -214,6 +214,8 @@ def rate(n: int, seconds: float) -> float:
 
 
 class FakeClock:
+    """Stands in for the ``time`` module inside the TOTP model: ``time()`` returns ``now``."""
+
     def __init__(self, now: float) -> None:
         self.now = now
 

@@ -120,7 +120,9 @@ class OTPAuthenticationFormMixin:
                                     code="verification_not_allowed")
 
     def _update_form(self, user: Any) -> None:
-        if "otp_device" in self.fields:
+        # Choices made in __init__ (OTPTokenForm) stand: listing the devices again costs a
+        # query per device model on every refused token.
+        if "otp_device" in self.fields and not self.fields["otp_device"].widget.choices:
             self.fields["otp_device"].widget.choices = self.device_choices(user)
         if "password" in self.fields:
             self.fields["password"].widget.render_value = True

@@ -56,7 +56,7 @@ def parse_numeric_token(token: object, max_digits: int = 10) -> int | None:
     return int(digits)
 
 
-def otpauth_url(kind: str, account: str, key: bytes, issuer: str | None = None,
+def otpauth_url(kind: str, account: str, key: bytes, issuer: object = None,
                 **params: object) -> str:
     """An ``otpauth://`` provisioning URL (the Key Uri Format read by authenticator apps).
 
@@ -67,7 +67,7 @@ def otpauth_url(kind: str, account: str, key: bytes, issuer: str | None = None,
     from urllib.parse import quote, urlencode
 
     # "issuer:account" is split at the first colon, so the issuer cannot keep one.
-    issuer = issuer.replace(":", "") if issuer else None
+    issuer = str(issuer).replace(":", "") if issuer else None
     label = quote(f"{issuer}:{account}" if issuer else account, safe="@:")
     query: dict[str, object] = {"secret": b32encode(key).decode().rstrip("="), "algorithm": "SHA1"}
     query.update((name, value) for name, value in params.items() if value is not None)

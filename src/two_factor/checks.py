@@ -69,7 +69,7 @@ def check_plugins_have_core(app_configs: Any = None, **kwargs: Any) -> list[Chec
 @register(Tags.security)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """two_factor.W001: OTPMiddleware is needed to know who is verified."""
-    if OTP_MIDDLEWARE in (getattr(django_settings, "MIDDLEWARE", None) or []):
+    if OTP_MIDDLEWARE in _middleware():
         return []
     return [Warning(
         f"'{OTP_MIDDLEWARE}' is not in MIDDLEWARE: no request will count as verified.",

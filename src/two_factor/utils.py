@@ -114,6 +114,13 @@ _STAND_IN_KEYS: dict[type, Any] = {
 }
 
 
+def is_verified(user: Any) -> bool:
+    """Whether ``user`` is verified by a device in this request (``OTPMiddleware``'s
+    ``user.is_verified()``); False for a user object without it."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
 def forget_default_device(user: Any) -> None:
     """Drop the remembered default device (after adding or removing devices)."""
     if hasattr(user, USER_DEFAULT_DEVICE_ATTR_NAME):

@@ -277,3 +277,20 @@ def test_auth_form_email_challenge(user, email_device):
     assert not form.is_valid()
     assert error_codes(form) == {"challenge_message"}
     assert mail.outbox[0].to == [user.email]
+
+
+def test_token_form_refused_token_does_not_list_the_devices_again(user, totp_device,
+                                                                  django_assert_num_queries):
+    form = token_form(user, totp_device, "wrong")
+    choices = list(form.fields["otp_device"].choices)
+    # Load the device, then count the failure: no SELECT per device model for the choices.
+    with django_assert_num_queries(2):
+        assert not form.is_valid()
+    assert list(form.fields["otp_device"].widget.choices) == choices
+
+
+def test_auth_form_refused_token_lists_the_users_devices(user, totp_device):
+    form = auth_form(totp_device, "wrong")
+    assert not form.is_valid()
+    assert [value for value, _label in form.fields["otp_device"].widget.choices] == [
+        totp_device.persistent_id]

@@ -226,6 +226,20 @@ def test_grace_period_warns_once_then_redirects(superusers_enforced, client, sup
     assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])
 
 
+def test_grace_period_costs_no_query_once_warned(superusers_enforced, client, superuser,
+                                                 django_assert_num_queries):
+    """After the warning, a page in the grace period asks nothing more of the database."""
+    TOTPDevice.objects.create(user=superuser, name="default")
+    login_password_only(client, superuser)
+    superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
+    client.get(PAGE)  # the warning is shown
+    superusers_enforced.MIDDLEWARE = django_settings.MIDDLEWARE
+    without = count_queries(same_browser(client), PAGE)
+    superusers_enforced.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]
+    with django_assert_num_queries(without):
+        assert same_browser(client).get(PAGE).status_code == 200
+
+
 def test_grace_ended_by_date_joined(superusers_enforced, client, superuser):
     superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
     superuser.date_joined = timezone.now() - timedelta(seconds=GRACE + 60)

@@ -12,21 +12,24 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 BACKUP_DEVICE_NAME = "backup"
 
 
-def backup_device(user: Any, *, create: bool = True) -> StaticDevice | None:
+def backup_device(user: Any, *, create: bool = True,
+                  confirmed: bool = False) -> StaticDevice | None:
     """The user's backup device, created on first use (unless ``create`` is False).
 
     Like ``get_or_create``, but a user who somehow has two of them gets the oldest one rather
-    than an error.
+    than an error. ``confirmed``: only a confirmed one, the one a sign-in accepts tokens of.
     """
-    device = _backup_devices(user).first()
+    devices = _backup_devices(user)
+    device = (devices.filter(confirmed=True) if confirmed else devices).first()
     if device is None and create:
         device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
     return device
 
 
 def backup_token_count(user: Any) -> int:
-    """How many unused backup tokens the user has left (one query)."""
-    return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME).count()
+    """How many unused backup tokens the user has left to sign in with (one query)."""
+    return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME,
+                                      device__confirmed=True).count()
 
 
 def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:

@@ -19,20 +19,19 @@ from django.utils.translation import gettext_lazy as _
 import django_otp
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from ..conf import settings
 from ..events import VERIFIED, emit
 from ..plugins.registry import registry
 from ..signals import user_verified
-from ..utils import default_device
+from ..utils import default_device, is_verified
+from . import backup
 from .remember import remember_cookies, validate_remember_device_cookie, well_formed
 from .session import login as session_login
 from .trusted import accept_cookie
 
 logger = logging.getLogger("two_factor")
-
-BACKUP_DEVICE_NAME = "backup"
 
 #: What the user is told when the sign-in cannot go on as asked.
 MESSAGES = {
@@ -83,7 +82,7 @@ def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
         "other_devices": others,
         "other_device_actions": [(other, other_method.get_action(other)) for other in others
                                  if (other_method := registry.method_from_device(other))],
-        "backup_tokens": backup_token_count(user) if step == "token" else 0,
+        "backup_tokens": backup.backup_token_count(user) if step == "token" else 0,
     }
 
 
@@ -91,8 +90,7 @@ def signed_in_already(user: Any) -> bool:
     """Whether ``user`` needs no sign-in: verified, or signed in and without a device."""
     if not user.is_authenticated:
         return False
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified()) or not user_has_device(user)
+    return is_verified(user) or not user_has_device(user)
 
 
 def find_user_device(user: Any, persistent_id: Any, require_method: bool = False) -> Device | None:
@@ -106,13 +104,8 @@ def find_user_device(user: Any, persistent_id: Any, require_method: bool = False
 
 
 def backup_device(user: Any) -> StaticDevice | None:
-    """The user's confirmed static device named ``backup`` (their backup tokens)."""
-    return StaticDevice.objects.filter(user=user, name=BACKUP_DEVICE_NAME, confirmed=True).first()
-
-
-def backup_token_count(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME,
-                                      device__confirmed=True).count()
+    """The user's confirmed backup device (their backup tokens), or None."""
+    return backup.backup_device(user, create=False, confirmed=True)
 
 
 def send_challenge(device: Device, request: Any = None) -> str | None:
@@ -179,7 +172,7 @@ def remembered_device(request: Any, user: Any) -> Device | None:
     """
     if not settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
         return None
-    cookies = [cookie for cookie in remember_cookies(request) if _well_formed(cookie)]
+    cookies = [cookie for cookie in remember_cookies(request) if well_formed(cookie)]
     if not cookies:
         return None
     devices = [device for device in devices_for_user(user) if device.verify_is_allowed()[0]]
@@ -188,10 +181,6 @@ def remembered_device(request: Any, user: Any) -> Device | None:
             if _cookie_matches(cookie, user, device) and accept_cookie(cookie, user, device):
                 return device
     return None
-
-
-def _well_formed(cookie: str) -> bool:
-    return well_formed(cookie)
 
 
 def _cookie_matches(cookie: str, user: Any, device: Device) -> bool:

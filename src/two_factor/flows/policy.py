@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from ..conf import settings
+from ..utils import is_verified
 
 
 def now() -> datetime:
@@ -106,12 +107,9 @@ def must_comply_now(user: Any) -> bool:
     before the groups query or the callable; with neither of those set, no query at all.
     """
     if covered_by_flags(user):
-        return not _is_verified(user)
-    if not needs_lookup() or _is_verified(user):
+        return not is_verified(user)
+    if not needs_lookup() or is_verified(user):
         return False
     return user_must_use_two_factor(user)
 
 
-def _is_verified(user: Any) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())

@@ -27,6 +27,8 @@ from django_otp.models import Device
 
 from .. import events
 from ..conf import settings
+from ..utils import is_verified
+from .session import renew_session_key
 
 #: The session key of the time (an int, seconds since the epoch) of the last proof of identity.
 VERIFIED_AT_SESSION_KEY = "two_factor_verified_at"
@@ -81,8 +83,7 @@ def verified_recently(request: Any) -> bool:
     if verified_at is None or now() - verified_at > age:
         return False
     user = request.user
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified()) or not user_has_device(user)
+    return is_verified(user) or not user_has_device(user)
 
 
 def needs_password(user: Any) -> bool:
@@ -132,7 +133,7 @@ def complete_with_device(request: Any, device: Device, was_verified: bool) -> No
     was) and recently so. ``was_verified``: whether it was verified before the token."""
     if not was_verified:
         # The session gains a verification: give it a new key, as a sign-in does.
-        request.session.cycle_key()
+        renew_session_key(request.session)
         django_otp.login(request, device)
     mark_verified(request)
     request.session.pop(PASSWORD_FAILURES_SESSION_KEY, None)

@@ -17,6 +17,8 @@ from django_otp.models import Device
 from .. import events
 from ..plugins.registry import registry
 from ..utils import default_device, forget_default_device
+from .devices import forget_verification
+from .login import find_user_device
 
 
 def removable_devices(user: Any) -> list[Device]:
@@ -33,8 +35,8 @@ def find_removable_device(user: Any, persistent_id: Any) -> Device | None:
     """``user``'s device named by ``persistent_id`` if the profile may remove it, else None."""
     if not isinstance(persistent_id, str) or len(persistent_id) > 255:
         return None
-    device = Device.from_persistent_id(persistent_id)
-    if device is None or device.user_id != user.pk or not device.confirmed:
+    device = find_user_device(user, persistent_id)
+    if device is None:
         return None
     method = registry.method_from_device(device)
     if method is None or getattr(method, "get_profile_context", None) is not None:
@@ -52,7 +54,6 @@ def remove_device(request: Any, device: Device) -> None:
     device.delete()
     forget_default_device(request.user)
     if request.session.get(DEVICE_ID_SESSION_KEY) == persistent_id:
-        request.session.pop(DEVICE_ID_SESSION_KEY, None)
-        request.user.otp_device = None
+        forget_verification(request)
     # The device is gone: it is named in the details (as the audit log expects).
     events.emit(request, events.DEVICE_REMOVED, device_id=persistent_id, device_name=name)

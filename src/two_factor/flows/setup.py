@@ -23,7 +23,13 @@ from django_otp.conf import settings as otp_settings
 from django_otp.util import random_hex
 
 from ..events import DEVICE_ADDED, emit
-from ..utils import default_device, forget_default_device, get_otpauth_url, totp_digits
+from ..utils import (
+    default_device,
+    forget_default_device,
+    get_otpauth_url,
+    is_verified,
+    totp_digits,
+)
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -50,8 +56,7 @@ def setup_access(user: Any) -> SetupAccess:
     """May ``user`` run the setup wizard now?"""
     if user is None or not user.is_authenticated:
         return SetupAccess.ANONYMOUS
-    is_verified = getattr(user, "is_verified", None)
-    if is_verified is not None and is_verified():
+    if is_verified(user):
         return SetupAccess.COMPLETE if default_device(user) is not None else SetupAccess.ALLOWED
     if django_otp.user_has_device(user):
         return SetupAccess.REFUSED

@@ -68,11 +68,10 @@ class RequireTwoFactorMiddleware(MiddlewareMixin):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not policy.must_comply_now(user):
             return None
-        has_device = user_has_device(user)
         if policy.in_grace_period(user):
-            warn_once(request, user, has_device)
+            warn_once(request, user)
             return None
-        return refuse(request, has_device)
+        return refuse(request, user_has_device(user))
 
 
 def refuse(request: HttpRequest, has_device: bool) -> HttpResponse:
@@ -84,15 +83,19 @@ def refuse(request: HttpRequest, has_device: bool) -> HttpResponse:
     return render(request, "two_factor/core/otp_required.html", context, status=403)
 
 
-def warn_once(request: HttpRequest, user: Any, has_device: bool) -> None:
-    """The grace-period warning, once per session, when ``django.contrib.messages`` runs."""
+def warn_once(request: HttpRequest, user: Any) -> None:
+    """The grace-period warning, once per session, when ``django.contrib.messages`` runs.
+
+    Whether the user has a device is asked only when the warning is shown: during the grace
+    period the other requests cost no query here.
+    """
     session = getattr(request, "session", None)
     if (session is None or session.get(GRACE_WARNED_SESSION_KEY)
             or request.method not in ("GET", "HEAD") or not hasattr(request, "_messages")):
         return
     end = policy.grace_period_end(user)
     date = formats.date_format(timezone.localtime(end), "DATETIME_FORMAT") if end else ""
-    text = MESSAGES["grace_verify" if has_device else "grace_setup"] % {"date": date}
+    text = MESSAGES["grace_verify" if user_has_device(user) else "grace_setup"] % {"date": date}
     messages.warning(request, text, fail_silently=True)
     session[GRACE_WARNED_SESSION_KEY] = True
 

@@ -104,11 +104,6 @@ class GeneratorMethod(MethodBase):
 
         return isinstance(device, TOTPDevice)
 
-    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
-        from two_factor.forms import TOTPDeviceForm
-
-        return {"generator": TOTPDeviceForm}
-
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         # The secret stays in the session while the wizard runs (see two_factor.flows.setup).
         return {"key": wizard.get_secret_key(), "user": wizard.request.user, "metadata": {}}

@@ -24,6 +24,7 @@ from ..conf import settings
 from ..events import BACKUP_TOKEN_USED, REMEMBER_COOKIE_USED, emit
 from ..flows import login as flows
 from ..flows.audit import token_failure_event
+from ..flows.backup import backup_token_count
 from ..flows.remember import set_remember_cookie
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
@@ -141,7 +142,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         user = self.get_user()
         if user is None:
             return self.restart("start_again")
-        if backup and flows.backup_token_count(user) == 0:
+        if backup and backup_token_count(user) == 0:
             self.notice = flows.MESSAGES["no_backup_tokens"]
             return self.render(self.get_form())
         self.storage.extra_data["backup"] = backup

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django_otp import user_has_device
 
 from ..flows import reauth
+from ..utils import is_verified
 
 #: Query parameter set when the re-authentication page interrupted a form submission.
 RESUBMIT_PARAM = "resubmit"
@@ -52,7 +53,7 @@ class OTPRequiredMixin:
                 raise PermissionDenied
             return redirect_to_login(request.get_full_path(), self.get_login_url(),
                                      self.redirect_field_name)
-        if not _is_verified(user):
+        if not is_verified(user):
             if self.raise_unverified:
                 raise PermissionDenied
             verification_url = self.get_verification_url()
@@ -66,11 +67,6 @@ class OTPRequiredMixin:
             return TemplateResponse(request, "two_factor/core/otp_required.html", context,
                                     status=403)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-
-def _is_verified(user: Any) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
 
 
 def reauthentication_redirect(request: HttpRequest, next_url: str) -> HttpResponse:

@@ -27,20 +27,17 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from django_otp.models import Device
 
-from .. import events
+from ..events import emit
 from ..flows import login as devices
 from ..flows import reauth as flows
+from ..flows.audit import token_failure_event
+from ..flows.backup import BACKUP_DEVICE_NAME, backup_token_count
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
 from ..utils import safe_next_url
 from .mixins import RESUBMIT_PARAM
 
 __all__ = ["ReauthenticateView", "PasswordForm"]
-
-#: Form error codes that mean "not now": the device refuses tokens after earlier failures.
-_THROTTLE_CODES = {"n_failed_attempts", "verification_not_allowed", "throttled"}
-#: Form error codes that tried no token (an empty field, a security key's expired request).
-_NO_TRY_CODES = {"required", "token_required", "no_challenge"}
 
 MESSAGES = {
     "not_your_device": devices.MESSAGES["not_your_device"],
@@ -116,7 +113,7 @@ class ReauthenticateView(LoginRequiredMixin, View):
 
     def is_backup(self, device: Device | None) -> bool:
         return (device is not None and device.user_id == self.request.user.pk
-                and device.name == devices.BACKUP_DEVICE_NAME
+                and device.name == BACKUP_DEVICE_NAME
                 and registry.method_from_device(device) is None)
 
     def token_form(self, device: Device | None, data: Any = None) -> forms.Form:
@@ -146,15 +143,10 @@ class ReauthenticateView(LoginRequiredMixin, View):
             flows.complete_with_device(self.request, verified, was_verified=previous is not None)
             return self.redirect_next()
         user.otp_device = previous  # the form cleared it while checking
-        self.report_failure(form, device)
+        event = token_failure_event(form)
+        if event is not None:  # a wrong token, or a throttled device
+            emit(self.request, event, device=device, method="token")
         return self.render(form, device)
-
-    def report_failure(self, form: forms.Form, device: Device | None) -> None:
-        codes = {error.code for errors in form.errors.as_data().values() for error in errors}
-        if codes & _THROTTLE_CODES:
-            events.emit(self.request, events.THROTTLED, device=device, method="token")
-        elif codes - _NO_TRY_CODES:
-            events.emit(self.request, events.VERIFICATION_FAILED, device=device, method="token")
 
     def check_password(self) -> HttpResponse:
         request = self.request
@@ -179,7 +171,7 @@ class ReauthenticateView(LoginRequiredMixin, View):
     def choose_backup(self) -> HttpResponse:
         user = self.request.user
         device = devices.backup_device(user)
-        if device is None or devices.backup_token_count(user) == 0:
+        if device is None or backup_token_count(user) == 0:
             main = devices.sign_in_device(user)
             return self.render(self.token_form(main), main, notice=MESSAGES["no_backup_tokens"])
         return self.render(self.token_form(device), device)

@@ -93,9 +93,11 @@ class IdempotentSessionWizardView(SessionWizardView):
             if not self.is_step_idempotent(step):
                 if step not in self.storage.validated_step_data:
                     return self.render_revalidation_failure(step, self.get_form(step=step), **kwargs)
-                step_form = form if step == self.steps.current else self.get_form(step=step)
-                step_form.cleaned_data = getattr(form, "cleaned_data", None) \
-                    if step == self.steps.current else self.storage.validated_step_data[step]
+                if step == self.steps.current:
+                    step_form = form
+                else:
+                    step_form = self.get_form(step=step)
+                    step_form.cleaned_data = self.storage.validated_step_data[step]
                 final_forms[step] = step_form
                 continue
             step_form = self.get_form(step=step, data=self.storage.get_step_data(step),

@@ -66,6 +66,5 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         """The ``otpauth://`` URL that an authenticator app scans to set up this device."""
         issuer = settings.OTP_HOTP_ISSUER
         issuer = issuer(self) if callable(issuer) else issuer
-        issuer = str(issuer).replace(":", "") if issuer else None
         return otpauth_url("hotp", self.user.get_username(), self.bin_key, issuer,
                            digits=self.digits, counter=self.counter)

@@ -4,8 +4,8 @@ A hashed token is kept in ``StaticToken.token`` as ``pbkdf2_sha256$<iterations>$
 (what ``django.contrib.auth.hashers.PBKDF2PasswordHasher`` writes for a password), so the string
 says how to hash a candidate: a later change of ``OTP_STATIC_HASH_ITERATIONS`` leaves the tokens
 already stored working. The tokens generated together share one salt, so that checking a candidate
-against a whole batch costs one hash, and the comparison is left to the database: the candidate's
-hash for each salt goes into the ``DELETE ... WHERE token IN (...)`` that claims the token.
+against a whole batch costs one hash: the candidate is hashed once for each salt among the
+stored rows (``candidate_hashes``), and the row whose hash matches is claimed with one DELETE.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ ALGORITHM = PBKDF2PasswordHasher.algorithm  # "pbkdf2_sha256"
 PREFIX = f"{ALGORITHM}$"
 #: A plaintext token is 16 characters at most, a hashed one much longer: the two never collide.
 MAX_PLAINTEXT_LENGTH = 16
+#: Iteration counts are below this, in the setting and in a stored hash alike.
+MAX_ITERATIONS = 10**9
 
 _hasher = PBKDF2PasswordHasher()
 
@@ -37,7 +39,7 @@ class HashParams(NamedTuple):
 def new_params() -> HashParams:
     """A fresh salt (128 random bits), with the iterations of ``OTP_STATIC_HASH_ITERATIONS``."""
     iterations = settings.OTP_STATIC_HASH_ITERATIONS
-    if not isinstance(iterations, int) or isinstance(iterations, bool) or not 0 < iterations < 10**9:
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or not 0 < iterations < MAX_ITERATIONS:
         raise ImproperlyConfigured("OTP_STATIC_HASH_ITERATIONS must be a positive integer "
                                    f"below 10**9, not {iterations!r}.")
     return HashParams(iterations, secrets.token_urlsafe(16))
@@ -59,7 +61,7 @@ def stored_forms(tokens: Sequence[str]) -> list[str]:
 
 def is_hashed(stored: str) -> bool:
     """Whether a stored token is a hash (a plaintext token is too short to be one)."""
-    return stored.startswith(PREFIX) and parse_params(stored) is not None
+    return parse_params(stored) is not None
 
 
 def parse_params(stored: str) -> HashParams | None:
@@ -70,7 +72,7 @@ def parse_params(stored: str) -> HashParams | None:
     if len(parts) != 4 or parts[0] != ALGORITHM or not parts[2] or not parts[3]:
         return None
     iterations = parts[1]
-    if not iterations.isascii() or not iterations.isdigit() or not 0 < int(iterations) < 10**9:
+    if not iterations.isascii() or not iterations.isdigit() or not 0 < int(iterations) < MAX_ITERATIONS:
         return None
     return HashParams(int(iterations), parts[2])
 

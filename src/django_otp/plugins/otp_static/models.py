@@ -73,29 +73,25 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         """Delete the stored token that ``token`` is: True if this call deleted it, False if
         another request did first (not a failure: the token was right), None if there is none.
 
-        One SELECT returns the plaintext rows equal to ``token`` (the database compares) and
-        the hashed rows (for their salts); one DELETE of the matching row claims, and its row
-        count decides.
+        One SELECT returns the plaintext rows equal to ``token`` and the hashed rows (for their
+        salts); one DELETE of the matching row claims, and its row count decides.
         """
-        rows = list(
-            StaticToken.objects.filter(device_id=self.pk)
-            .filter(models.Q(token=token) | models.Q(token__startswith=hashing.PREFIX))
-            .annotate(equal=models.Case(models.When(token=token, then=models.Value(True)),
-                                        default=models.Value(False)))
-            .values_list("pk", "equal", "token"))
-        equal = sorted(pk for pk, is_equal, _stored in rows if is_equal)
-        if equal:  # plaintext: as before, the first equal row goes, a duplicate stays usable
-            return _delete_row(equal[0], self.pk)
-        hashes = hashing.candidate_hashes(token, [stored for _pk, _equal, stored in rows])
-        match = _matching_row(hashes, rows)
+        rows = list(StaticToken.objects.filter(device_id=self.pk)
+                    .filter(models.Q(token=token) | models.Q(token__startswith=hashing.PREFIX))
+                    .order_by("pk").values_list("pk", "token"))
+        # Plaintext: as before, the first equal row goes, a duplicate stays usable.
+        match = next((pk for pk, stored in rows if stored == token), None)
+        if match is None:
+            match = _matching_row(hashing.candidate_hashes(token, [stored for _pk, stored in rows]),
+                                  rows)
         return None if match is None else _delete_row(match, self.pk)
 
 
-def _matching_row(candidates: list[str], rows: list[tuple[int, bool, str]]) -> int | None:
+def _matching_row(candidates: list[str], rows: list[tuple[int, str]]) -> int | None:
     """The pk of the row whose stored hash is a candidate, compared in constant time."""
     found = None
     for candidate in candidates:
-        for pk, _equal, stored in rows:
+        for pk, stored in rows:
             if constant_time_compare(candidate, stored):
                 found = pk
     return found

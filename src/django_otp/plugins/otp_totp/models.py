@@ -82,6 +82,5 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         """The ``otpauth://`` URL that an authenticator app scans to set up this device."""
         issuer = _setting_for(self, settings.OTP_TOTP_ISSUER)
         image = _setting_for(self, settings.OTP_TOTP_IMAGE)
-        issuer = str(issuer).replace(":", "") if issuer else None
         return otpauth_url("totp", self.user.get_username(), self.bin_key, issuer,
                            digits=self.digits, period=self.step, image=image)

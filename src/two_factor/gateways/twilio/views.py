@@ -11,7 +11,6 @@ where needed) so that ``request.build_absolute_uri()`` gives the URL Twilio sign
 
 from __future__ import annotations
 
-import base64
 import secrets
 
 from django.conf import settings as django_settings
@@ -21,6 +20,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.decorators import method_decorator
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -48,14 +48,6 @@ def twilio_language(code: str | None) -> str:
     return TWILIO_LANGUAGES.get(code) or TWILIO_LANGUAGES.get(code.split("-")[0]) or FALLBACK_LANGUAGE
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class CallToken:
     """Seals a token and a language into a URL-safe value, and opens it again.
 
@@ -81,16 +73,18 @@ class CallToken:
     def dumps(self, token: str, language: str | None) -> str:
         nonce = secrets.token_bytes(12)
         sealed = self._crypt(nonce, str(token).encode())
-        payload = {"n": _b64(nonce), "t": _b64(sealed), "l": language or ""}
+        payload = {"n": urlsafe_base64_encode(nonce), "t": urlsafe_base64_encode(sealed),
+                   "l": language or ""}
         return signing.dumps(payload, salt=self.salt)
 
     def loads(self, value: str) -> tuple[str, str]:
         """``(token, language)`` from a value made by ``dumps``."""
         payload = signing.loads(value, salt=self.salt, max_age=self.max_age)
         try:
-            token = self._crypt(_unb64(payload["n"]), _unb64(payload["t"])).decode()
+            token = self._crypt(urlsafe_base64_decode(payload["n"]),
+                                urlsafe_base64_decode(payload["t"])).decode()
             language = str(payload["l"])
-        except (KeyError, TypeError, ValueError) as exc:  # signed by us, so only a bug gets here
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # signed by us: a bug
             raise signing.BadSignature("malformed call token") from exc
         return token, language
 

@@ -21,8 +21,6 @@ from ..registry import MethodBase
 from .utils import mask_email, record_setup_mail, setup_mail_wait
 
 if TYPE_CHECKING:
-    from django.forms import Form
-
     from django_otp.models import Device
 
 __all__ = ["EmailMethod"]
@@ -31,6 +29,7 @@ __all__ = ["EmailMethod"]
 class EmailMethod(MethodBase):
     code = "email"
     verbose_name = _("Email")
+    form_path = "two_factor.plugins.email.forms.EmailForm"
 
     messages = {
         "no_address": _("There is no email address to send a token to. Please use another "
@@ -52,11 +51,6 @@ class EmailMethod(MethodBase):
         from django_otp.plugins.otp_email.models import EmailDevice
 
         return isinstance(device, EmailDevice)
-
-    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
-        from .forms import EmailForm
-
-        return {"email": EmailForm}
 
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         return {"user": wizard.request.user}

@@ -19,8 +19,6 @@ from ..registry import MethodBase
 from .utils import backup_phones, get_available_phone_methods, mask_phone_number
 
 if TYPE_CHECKING:
-    from django.forms import Form
-
     from django_otp.models import Device
 
 __all__ = ["PhoneMethodBase", "PhoneCallMethod", "SMSMethod"]
@@ -34,6 +32,7 @@ class PhoneMethodBase(MethodBase):
 
     #: The setting that names the gateway; the method is offered only when it is set.
     gateway_setting = ""
+    form_path = "two_factor.plugins.phonenumber.forms.PhoneNumberForm"
     #: "Pick this device" (a button at sign-in), with the masked number.
     action: Any = ""
     #: What the user does at the token step, with the masked number.
@@ -54,11 +53,6 @@ class PhoneMethodBase(MethodBase):
         from .models import PhoneDevice
 
         return isinstance(device, PhoneDevice) and device.method == self.code
-
-    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
-        from .forms import PhoneNumberForm
-
-        return {self.code: PhoneNumberForm}
 
     def get_device_from_setup_data(self, request: Any, setup_data: dict[str, Any],
                                    **kwargs: Any) -> Device | None:

@@ -111,6 +111,7 @@ class PhoneDeleteView(OTPRequiredMixin, ReauthenticationRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
         device = get_object_or_404(backup_phones(request.user), pk=pk)
         removed = copy.copy(device)  # keeps its pk (and persistent id) for the event
-        device.delete()
-        emit(request, DEVICE_REMOVED, user=request.user, device=removed)
+        deleted, _ = device.delete()
+        if deleted:  # a concurrent request that removed it first has told of it already
+            emit(request, DEVICE_REMOVED, user=request.user, device=removed)
         return redirect(self.success_url)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class WebauthnMethod(MethodBase):
     code = "webauthn"
     verbose_name = _("WebAuthn")
+    form_path = "two_factor.plugins.webauthn.forms.WebauthnDeviceForm"
     #: Shown on the sign-in page's password step: the "Sign in with a passkey" button.
     auth_step_template = "two_factor/webauthn/passkey_login.html"
 
@@ -40,11 +41,6 @@ class WebauthnMethod(MethodBase):
         if main_device is not None and self.recognize_device(main_device):
             return []
         return self.get_devices(user)[:1]
-
-    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
-        from .forms import WebauthnDeviceForm
-
-        return {"webauthn": WebauthnDeviceForm}
 
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         return {"request": wizard.request, "user": wizard.request.user}

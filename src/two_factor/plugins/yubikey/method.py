@@ -42,6 +42,7 @@ def _device_models() -> tuple[type, ...]:
 class YubikeyMethod(MethodBase):
     code = "yubikey"
     verbose_name = _("YubiKey")
+    form_path = "two_factor.plugins.yubikey.forms.YubiKeyDeviceForm"
 
     def is_available(self) -> bool:
         return otp_yubikey_installed()
@@ -54,11 +55,6 @@ class YubikeyMethod(MethodBase):
 
     def recognize_device(self, device: Device) -> bool:
         return otp_yubikey_installed() and isinstance(device, _device_models())
-
-    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
-        from .forms import YubiKeyDeviceForm
-
-        return {"yubikey": YubiKeyDeviceForm}
 
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         return {"user": wizard.request.user}

@@ -136,6 +136,34 @@ def test_delete_a_backup_phone(verified, backup_phone):
     assert not PhoneDevice.objects.exists()
 
 
+def test_a_phone_removed_meanwhile_is_told_of_once(verified, backup_phone, monkeypatch):
+    """Two removals of the same phone at once: only the one that deleted the row tells of it."""
+    from two_factor import events
+    from two_factor.plugins.phonenumber import views
+    from two_factor.signals import security_event
+
+    found = views.get_object_or_404
+
+    def found_then_removed_by_another_request(*args, **kwargs):
+        device = found(*args, **kwargs)
+        PhoneDevice.objects.filter(pk=device.pk).delete()
+        return device
+
+    monkeypatch.setattr(views, "get_object_or_404", found_then_removed_by_another_request)
+    sent = []
+
+    def receiver(sender, event, **kwargs):
+        sent.append(event)
+
+    security_event.connect(receiver, dispatch_uid="test_backup_phones")
+    try:
+        response = verified.post(unregister_url(backup_phone.pk))
+    finally:
+        security_event.disconnect(dispatch_uid="test_backup_phones")
+    assert response.status_code == 302 and response.url == PROFILE
+    assert events.DEVICE_REMOVED not in sent
+
+
 def test_delete_is_post_only(verified, backup_phone):
     assert verified.get(unregister_url(backup_phone.pk)).status_code == 405
     assert PhoneDevice.objects.exists()

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from django_otp.plugins.otp_static.hashing import MAX_PLAINTEXT_LENGTH
 from django_otp.plugins.otp_static.lib import add_static_token
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         token = options.get("token")
-        if token is not None and not 0 < len(token) <= 16:
+        if token is not None and not 0 < len(token) <= MAX_PLAINTEXT_LENGTH:
             raise CommandError(_("A static token has 1 to 16 characters."))
         try:
             static_token = add_static_token(options["username"], token)
