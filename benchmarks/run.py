@@ -189,7 +189,7 @@ def write_results(path, lines, versions, rounds, load_rounds, quick, steps, erro
         f"{os.cpu_count()} CPUs, {platform.processor() or uname.machine}",
         f"- Python {ours.get('python')}, Django {ours.get('django')} (theirs: "
         f"Django {theirs.get('django')})",
-        f"- Ours: django-twofold {ours.get('django-twofold')} (segno {ours.get('segno')})",
+        f"- Ours: django-twofold {ours.get('django-twofold')} (its own QR encoder)",
         f"- Theirs: django-two-factor-auth {theirs.get('django-two-factor-auth')}, "
         f"django-otp {theirs.get('django-otp')} (qrcode {theirs.get('qrcode')})",
         f"- gunicorn {ours.get('gunicorn')} / {theirs.get('gunicorn')}, "

@@ -544,7 +544,7 @@ def versions() -> dict:
     import django
 
     out = {"python": sys.version.split()[0], "django": django.__version__}
-    for dist in ("django-twofold", "django-two-factor-auth", "django-otp", "segno", "qrcode",
+    for dist in ("django-twofold", "django-two-factor-auth", "django-otp", "qrcode",
                  "gunicorn", "psycopg"):
         with contextlib.suppress(PackageNotFoundError):
             out[dist] = version(dist)

@@ -76,7 +76,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "It does not by itself demand a second factor: see :doc:`/howto/admin`.",
         "TWO_FACTOR_QR_FACTORY":
             "Accepted so that old settings files load; ignored. QR codes are always SVG, drawn by "
-            "segno.",
+            "``django_otp.qr``.",
         "TWO_FACTOR_TOTP_DIGITS":
             "Digits of the tokens of authenticator apps set up through the wizard: 6 or 8.",
         "TWO_FACTOR_LOGIN_TIMEOUT":

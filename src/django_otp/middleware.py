@@ -1,9 +1,14 @@
 """``OTPMiddleware``: tells each request whether its user is OTP-verified, lazily.
 
 ``request.user.otp_device`` is the device that verified this session, or None, and
-``request.user.is_verified()`` says whether there is one. Nothing is queried until one of the
-two is read; then one query loads the device, which must still exist, belong to the user and
-be confirmed, or the session forgets it.
+``request.user.is_verified()`` says whether there is one. The device must still exist, belong to
+the user and be confirmed, or the session forgets it.
+
+A session that names a device costs no query more than one that does not: the device is loaded
+together with the user, in the one query that would have loaded the user, when Django's own
+lookup is the plain one (``ModelBackend.get_user`` over the default manager) and would return
+that same user (active, same session hash). Otherwise Django loads the user as usual, and the
+device is loaded by a second query when someone asks for it.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.db import router
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject, empty
 
 from . import DEVICE_ID_SESSION_KEY
-from .models import Device
+from .fetch import fetch_by_pk, plain_user_backend
+from .models import Device, _parse_persistent_id
 
 
 def _usable(device: Device | None, user: Any) -> Device | None:
@@ -43,10 +52,17 @@ def load_verified_device(request: HttpRequest, user: Any) -> Device | None:
     persistent_id = _session_device_id(request)
     if persistent_id is None:
         return None
-    device = _usable(Device.from_persistent_id(persistent_id), user)
-    if device is None:
+    return _checked(request, Device.from_persistent_id(persistent_id), user)
+
+
+def _checked(request: HttpRequest, device: Device | None, user: Any) -> Device | None:
+    """``device``, already loaded, if it may verify ``user``; else the session forgets it."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    usable = _usable(device, user)
+    if usable is None:
         _forget(request)
-    return device
+    return usable
 
 
 async def aload_verified_device(request: HttpRequest, user: Any) -> Device | None:
@@ -59,6 +75,39 @@ async def aload_verified_device(request: HttpRequest, user: Any) -> Device | Non
     if device is None:
         _forget(request)
     return device
+
+
+_NOT_LOADED = object()
+
+
+def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
+    """(user, device) from one query: the session's device with its user joined.
+
+    The user is None unless it is the very user ``django.contrib.auth.get_user`` would return
+    (then Django need not look again); the device is ``_NOT_LOADED`` when nothing was queried,
+    else the row named by the session (None when it is gone), to be checked against the user.
+    """
+    session = getattr(request, "session", None)
+    found = _parse_persistent_id(session.get(DEVICE_ID_SESSION_KEY)) if session is not None else None
+    if found is None:
+        return None, _NOT_LOADED
+    backend = plain_user_backend(session.get(BACKEND_SESSION_KEY))
+    model, device_pk = found
+    if backend is None or router.db_for_read(model) != router.db_for_read(get_user_model()):
+        return None, _NOT_LOADED
+    device = fetch_by_pk(model, device_pk, with_user=True)
+    if device is None:
+        return None, None
+    user = device.user
+    try:
+        same_user = user._meta.pk.to_python(session.get(SESSION_KEY)) == user.pk
+    except Exception:  # a key that does not parse: Django's lookup decides what that means
+        same_user = False
+    session_hash = session.get(HASH_SESSION_KEY)
+    if (same_user and backend.user_can_authenticate(user) and isinstance(session_hash, str)
+            and constant_time_compare(session_hash, user.get_session_auth_hash())):
+        return user, device
+    return None, device  # Django loads the user (and flushes a stale session) as usual
 
 
 def _install(user: Any, load: Callable[[], Device | None]) -> Any:
@@ -122,12 +171,19 @@ class OTPMiddleware:
             return
 
         def setup() -> Any:
-            # Resolving the user is AuthenticationMiddleware's lazy object; no device query yet.
-            real_user = user._wrapped if isinstance(user, SimpleLazyObject) else user
-            if isinstance(user, SimpleLazyObject) and real_user is empty:
+            lazy = isinstance(user, SimpleLazyObject)
+            real_user = user._wrapped if lazy else user
+            device = _NOT_LOADED
+            if lazy and real_user is empty and not hasattr(request, "_cached_user"):
+                real_user, device = _user_with_device(request)
+                if real_user is not None:  # what AuthenticationMiddleware's lookup returns
+                    request._cached_user = real_user
+            if lazy and user._wrapped is empty:
                 user._setup()
-                real_user = user._wrapped
-            return _install(real_user, lambda: load_verified_device(request, real_user))
+            real_user = user._wrapped if lazy else user
+            if device is _NOT_LOADED:
+                return _install(real_user, lambda: load_verified_device(request, real_user))
+            return _install(real_user, lambda: _checked(request, device, real_user))
 
         request.user = OTPUser(setup)
 

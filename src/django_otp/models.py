@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .claim import claim
 from .enums import GenerateNotAllowed, VerifyNotAllowed
+from .fetch import fetch_by_pk
 from .mixins import CooldownMixin, ThrottlingMixin, TimestampMixin
 from .util import random_number_token
 
@@ -86,10 +87,9 @@ class Device(models.Model):
         if found is None:
             return None
         model, pk = found
-        queryset = model._default_manager.filter(pk=pk)
         if for_verify and not model.claims_tokens_atomically:
-            queryset = queryset.select_for_update()
-        return queryset.first()
+            return model._default_manager.filter(pk=pk).select_for_update().first()
+        return fetch_by_pk(model, pk)
 
     @classmethod
     async def afrom_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None:

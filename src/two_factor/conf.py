@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 
 DEFAULTS: dict[str, Any] = {
     "TWO_FACTOR_PATCH_ADMIN": True,
-    "TWO_FACTOR_QR_FACTORY": None,  # accepted for old settings files; QR codes are segno SVGs
+    "TWO_FACTOR_QR_FACTORY": None,  # accepted for old settings files; QR codes are SVG (django_otp.qr)
     "TWO_FACTOR_TOTP_DIGITS": 6,
     "TWO_FACTOR_LOGIN_TIMEOUT": 600,  # seconds between the password and the token; 0: no limit
     "TWO_FACTOR_CALL_GATEWAY": None,

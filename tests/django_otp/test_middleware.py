@@ -2,8 +2,10 @@
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
 from django.db import connection
-from django.test import AsyncClient, RequestFactory
+from django.test import AsyncClient, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from django_otp import DEVICE_ID_SESSION_KEY, login
@@ -113,12 +115,14 @@ def test_garbage_session_value(client, user, totp_device, value):
 # Queries
 
 
-def test_no_device_query_unless_asked(verified_client, django_assert_num_queries):
-    # The session and the user, nothing else.
+def test_a_verified_session_costs_no_query_more_than_a_signed_in_one(
+        verified_client, django_assert_num_queries):
+    # The session, then the user with the session's device joined: the query that would
+    # have loaded the user alone.
     with django_assert_num_queries(2) as captured:
-        response = verified_client.get("/otp/username/")
-    assert response.content == b"alice"
-    assert device_queries(captured.captured_queries) == []
+        assert status(verified_client)["verified"] is True
+    [joined] = device_queries(captured.captured_queries)
+    assert "auth_user" in joined and "JOIN" in joined
 
 
 def test_anonymous_request_makes_no_query(db, client, django_assert_num_queries):
@@ -126,10 +130,53 @@ def test_anonymous_request_makes_no_query(db, client, django_assert_num_queries)
         assert client.get("/otp/username/").content == b""
 
 
-def test_reading_is_verified_costs_one_device_query(verified_client, django_assert_num_queries):
-    with django_assert_num_queries(3) as captured:
-        assert status(verified_client)["verified"] is True
-    assert len(device_queries(captured.captured_queries)) == 1
+def test_a_user_lookup_of_its_own_loads_the_device_apart(
+        verified_client, totp_device, django_assert_num_queries):
+    # A backend with its own get_user: Django's lookup runs, the device is read by key.
+    path = "tests.django_otp.test_middleware.MarkingBackend"
+    session = verified_client.session
+    session[BACKEND_SESSION_KEY] = path
+    session.save()
+    with override_settings(AUTHENTICATION_BACKENDS=[path]):
+        calls = MarkingBackend.calls
+        with django_assert_num_queries(2):  # the device is not read unless asked for
+            assert verified_client.get("/otp/username/").content == b"alice"
+        with django_assert_num_queries(3):
+            assert status(verified_client) == {
+                "authenticated": True, "verified": True, "device": totp_device.persistent_id}
+    assert MarkingBackend.calls == calls + 2
+
+
+def test_a_changed_password_signs_the_session_out(verified_client, user):
+    user.set_password("another password")
+    user.save()
+    assert status(verified_client) == {"authenticated": False, "verified": False, "device": None}
+    assert SESSION_KEY not in verified_client.session
+
+
+def test_a_deactivated_user_is_signed_out(verified_client, user):
+    user.is_active = False
+    user.save()
+    assert status(verified_client) == {"authenticated": False, "verified": False, "device": None}
+
+
+def test_a_session_hash_of_an_old_secret_key_still_verifies(client, user, totp_device):
+    with override_settings(SECRET_KEY="the-old-secret-key-" + "x" * 40):
+        client.force_login(user)
+        set_session_device(client, totp_device.persistent_id)
+    with override_settings(SECRET_KEY="the-new-secret-key-" + "y" * 40,
+                           SECRET_KEY_FALLBACKS=["the-old-secret-key-" + "x" * 40]):
+        assert status(client) == {
+            "authenticated": True, "verified": True, "device": totp_device.persistent_id}
+
+
+def test_a_session_of_another_user_than_the_devices_is_not_verified(client, user, other_user):
+    # The session names bob, its device is alice's: bob is signed in, and not verified.
+    device = TOTPDevice.objects.create(user=user, name="default")
+    client.force_login(other_user)
+    set_session_device(client, device.persistent_id)
+    assert status(client) == {"authenticated": True, "verified": False, "device": None}
+    assert DEVICE_ID_SESSION_KEY not in client.session
 
 
 def test_unverified_session_costs_no_device_query(client, user, django_assert_num_queries):
@@ -137,6 +184,16 @@ def test_unverified_session_costs_no_device_query(client, user, django_assert_nu
     with django_assert_num_queries(2) as captured:
         assert status(client)["verified"] is False
     assert device_queries(captured.captured_queries) == []
+
+
+class MarkingBackend(ModelBackend):
+    """A backend with its own user lookup, which the middleware must leave to Django."""
+
+    calls = 0
+
+    def get_user(self, user_id):
+        type(self).calls += 1
+        return super().get_user(user_id)
 
 
 def test_the_device_is_loaded_once_per_request(user, totp_device):

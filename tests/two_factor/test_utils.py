@@ -201,14 +201,15 @@ def test_totp_digits():
         assert totp_digits() == 8
 
 
-# The UNION of default_device is compiled once, for a stand-in user, and run with the user's key.
+# The UNION of the device summary is compiled once, for a stand-in user, and run with the user's
+# key.
 
 
 def _orm_default_device(user, monkeypatch):
-    from two_factor import utils
+    from two_factor.flows import summary
 
-    monkeypatch.setattr(utils, "_STAND_IN_KEYS", {})  # no stand-in: the ORM builds the UNION
-    monkeypatch.setattr(utils, "_compiled_default_device_sql", {})
+    monkeypatch.setattr(summary, "_STAND_IN_KEYS", {})  # no stand-in: the ORM builds the UNION
+    monkeypatch.setattr(summary, "_compiled_summary_sql", {})
     forget_default_device(user)
     try:
         return default_device(user)
@@ -230,12 +231,12 @@ def test_the_compiled_union_finds_what_the_orm_finds(user, other_user, model, mo
 
 
 def test_the_union_is_compiled_once(user, other_user, monkeypatch, django_assert_num_queries):
-    from two_factor import utils
+    from two_factor.flows import summary
 
     compiled = []
-    real = utils._compile_default_device_sql
-    monkeypatch.setattr(utils, "_compiled_default_device_sql", {})
-    monkeypatch.setattr(utils, "_compile_default_device_sql",
+    real = summary._compile_summary_sql
+    monkeypatch.setattr(summary, "_compiled_summary_sql", {})
+    monkeypatch.setattr(summary, "_compile_summary_sql",
                         lambda *args: compiled.append(args) or real(*args))
     TOTPDevice.objects.create(user=other_user, name="default")
     for who in (user, other_user, user):

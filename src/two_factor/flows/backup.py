@@ -9,6 +9,8 @@ from django.db import transaction
 from django_otp.plugins.otp_static.hashing import stored_forms
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from .summary import cached_device_summary, forget_device_summary
+
 BACKUP_DEVICE_NAME = "backup"
 
 
@@ -23,11 +25,21 @@ def backup_device(user: Any, *, create: bool = True,
     device = (devices.filter(confirmed=True) if confirmed else devices).first()
     if device is None and create:
         device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
+        forget_device_summary(user)  # the summary remembered in this request lacks it
     return device
 
 
 def backup_token_count(user: Any) -> int:
-    """How many unused backup tokens the user has left to sign in with (one query)."""
+    """How many unused backup tokens the user has left to sign in with: the tokens of their
+    confirmed StaticDevice(s) named ``backup``.
+
+    Read from the device summary when this request has one for ``user`` already (no query),
+    else one query.
+    """
+    summary = cached_device_summary(user)
+    count = summary.static_tokens(BACKUP_DEVICE_NAME) if summary is not None else None
+    if count is not None:
+        return count
     return StaticToken.objects.filter(device__user=user, device__name=BACKUP_DEVICE_NAME,
                                       device__confirmed=True).count()
 
@@ -54,6 +66,7 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
             device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
+    forget_device_summary(user)  # the summary remembered in this request counts the old tokens
     return device, tokens
 
 

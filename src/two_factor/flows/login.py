@@ -29,6 +29,7 @@ from ..utils import default_device, is_verified
 from . import backup
 from .remember import remember_cookies, validate_remember_device_cookie, well_formed
 from .session import login as session_login
+from .summary import SummaryRow, cached_device_summary, device_summary
 from .trusted import accept_cookie
 
 logger = logging.getLogger("two_factor")
@@ -64,9 +65,33 @@ def sign_in_device(user: Any) -> Device | None:
 
 
 def other_devices(user: Any, main_device: Device | None) -> list[Device]:
-    """The devices the user may pick instead of ``main_device``, from every method."""
+    """The devices the user may pick instead of ``main_device``, from every method.
+
+    Without a query (no method asked) when this request's device summary shows nothing to
+    offer: no confirmed device but ``main_device`` and static devices no method knows.
+    """
+    summary = cached_device_summary(user)
+    if summary is not None and all(_never_offered(user, row) for row in summary.others(main_device)):
+        return []
     return [device for method in registry.get_methods()
             for device in method.get_other_authentication_devices(user, main_device)]
+
+
+def _never_offered(user: Any, row: SummaryRow) -> bool:
+    """Whether no method could offer the summarised device as a way to sign in.
+
+    The sign-in takes a picked device only if it is a confirmed device of the user that a
+    method recognises (``find_user_device(..., require_method=True)``), and every such device
+    is in the summary. A StaticDevice (the backup tokens, which have their own button) is
+    recognised by no method of ours (generator, phones, email, YubiKey, WebAuthn all check for
+    their own models): asking the methods would list nothing for it. A method of a site's own
+    could differ, so the device is put to the methods as it is summarised; recognised by one,
+    it is not skipped and the methods are asked as usual.
+    """
+    if row.model is not StaticDevice:
+        return False
+    probe = StaticDevice(pk=row.pk, user_id=user.pk, name=row.name, confirmed=True)
+    return registry.method_from_device(probe) is None
 
 
 def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
@@ -75,6 +100,10 @@ def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
         return {"device": None, "verbose_action": None, "other_devices": [],
                 "other_device_actions": [], "backup_tokens": 0}
     method = registry.method_from_device(device) if device is not None else None
+    if step == "token":
+        # The backup token count needs a query either way: the summary is that query, and it
+        # spares the methods' queries when there is no other device to offer.
+        device_summary(user)
     others = other_devices(user, device)
     return {
         "device": device,
@@ -93,9 +122,16 @@ def signed_in_already(user: Any) -> bool:
     return is_verified(user) or not user_has_device(user)
 
 
-def find_user_device(user: Any, persistent_id: Any, require_method: bool = False) -> Device | None:
-    """``user``'s confirmed device named by ``persistent_id`` (any value), or None."""
-    device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
+def find_user_device(user: Any, persistent_id: Any, require_method: bool = False,
+                     loaded: Device | None = None) -> Device | None:
+    """``user``'s confirmed device named by ``persistent_id`` (any value), or None.
+
+    ``loaded``: a device this request has loaded already, taken if it is the one named.
+    """
+    if loaded is not None and isinstance(persistent_id, str) and loaded.persistent_id == persistent_id:
+        device = loaded
+    else:
+        device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
     if device is None or device.user_id != user.pk or not device.confirmed:
         return None
     if require_method and registry.method_from_device(device) is None:

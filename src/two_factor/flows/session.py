@@ -15,7 +15,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth import login as auth_login
 from django.contrib.sessions.backends import cached_db, db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
-from django.db import router
+from django.db import connections, router, transaction
 from django.utils.crypto import constant_time_compare, get_random_string
 
 
@@ -26,14 +26,26 @@ def renew_session_key(session: Any) -> None:
         # 32 characters of 36: a collision with an existing key is out of reach (as for Django's
         # own keys, whose collision check exists for weaker random sources).
         new_key = get_random_string(32, VALID_KEY_CHARS)
-        model = session.model
-        renamed = (model._default_manager.using(router.db_for_write(model))
-                   .filter(session_key=old_key).update(session_key=new_key))
-        if renamed == 1:
+        if _rename_row(session.model, old_key, new_key) == 1:
             session._session_key = new_key
             session.modified = True
             return
     session.cycle_key()
+
+
+def _rename_row(model: Any, old_key: str, new_key: str) -> int:
+    """``UPDATE ... SET session_key = new WHERE session_key = old``; the number of rows.
+
+    Written out rather than built by the ORM on every sign-in: the statement never changes.
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    column = quote(model._meta.get_field("session_key").column)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {column} = %s WHERE {column} = %s"  # noqa: S608 (quoted names)
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, [new_key, old_key])
+        return cursor.rowcount
 
 
 def _renamable(session: Any) -> bool:

@@ -72,8 +72,9 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
             if user is None or not device_id:
                 self.__dict__[name] = None
             else:
-                self.__dict__[name] = (flows.backup_device(user) if backup
-                                       else flows.find_user_device(user, device_id))
+                self.__dict__[name] = (
+                    flows.backup_device(user) if backup else
+                    flows.find_user_device(user, device_id, loaded=self.storage.loaded_device))
         return self.__dict__[name]
 
     def _forget(self, **keep: Any) -> None:

@@ -7,6 +7,9 @@ from typing import Any
 from django.contrib.auth import load_backend
 from formtools.wizard.storage.session import SessionStorage
 
+from django_otp.fetch import fetch_by_pk, plain_user_backend
+from django_otp.models import Device, _parse_persistent_id
+
 
 class ExtraSessionStorage(SessionStorage):
     """``SessionStorage`` with ``validated_step_data``: cleaned data of steps validated once."""
@@ -33,9 +36,15 @@ class ExtraSessionStorage(SessionStorage):
 
 
 class LoginStorage(ExtraSessionStorage):
-    """Adds ``authenticated_user``: kept as the user's pk and backend, never as credentials."""
+    """Adds ``authenticated_user``: kept as the user's pk and backend, never as credentials.
+
+    While a device is asked for a token (``extra_data["device"]``), the user is loaded with that
+    device in one query, when the backend's own lookup is the plain one; the device is then
+    ``loaded_device``, for the view to check as it would check a device it loads itself.
+    """
 
     authenticated_user_key = "authenticated_user"
+    loaded_device: Device | None = None
 
     @property
     def authenticated_user(self) -> Any:
@@ -43,13 +52,30 @@ class LoginStorage(ExtraSessionStorage):
         if not stored:
             return None
         pk, backend_path = stored
-        try:
-            user = load_backend(backend_path).get_user(pk)
-        except Exception:  # a backend removed from settings, a pk that no longer parses
-            return None
+        user = self._user_with_device(pk, backend_path)
+        if user is None:
+            try:
+                user = load_backend(backend_path).get_user(pk)
+            except Exception:  # a backend removed from settings, a pk that no longer parses
+                return None
         if user is not None:
             user.backend = backend_path
         return user
+
+    def _user_with_device(self, pk: str, backend_path: str) -> Any:
+        """The user from the device's row, if that is what the backend would return; else None
+        (then the backend looks the user up itself, and a user it refuses stays refused)."""
+        backend = plain_user_backend(backend_path)
+        found = _parse_persistent_id(self.extra_data.get("device"))
+        if backend is None or found is None:
+            return None
+        device = fetch_by_pk(*found, with_user=True)
+        if device is None or device.user._meta.pk.value_to_string(device.user) != pk:
+            return None
+        if not backend.user_can_authenticate(device.user):
+            return None
+        self.loaded_device = device
+        return device.user
 
     @authenticated_user.setter
     def authenticated_user(self, user: Any) -> None:

@@ -124,6 +124,16 @@ def test_backup_phone_is_another_way_to_sign_in(client, totp_and_backup_phone, g
     assert otp_status(client)["device"] == phone.persistent_id
 
 
+def test_backup_phone_offered_next_to_backup_tokens(client, totp_and_backup_phone, backup_device,
+                                                   gateways):
+    # The device summary shows a device besides the default one and the backup tokens: the
+    # methods are asked, and the phone is offered as before.
+    _default, phone = totp_and_backup_phone
+    response = post_password(client)
+    assert [other.persistent_id for other in response.context["other_devices"]] == [phone.persistent_id]
+    assert response.context["backup_tokens"] == 3
+
+
 def test_backup_phones_not_offered_without_a_gateway(client, totp_and_backup_phone, settings):
     settings.TWO_FACTOR_SMS_GATEWAY = None
     response = post_password(client)
