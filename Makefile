@@ -37,6 +37,8 @@ docs: $(STAMP)
 test-sqlite: $(STAMP) test-yubikey
 	@$(BIN)/python -c 'import django, sys; print(f"== SQLite: Python {sys.version.split()[0]}, Django {django.__version__}")'
 	$(BIN)/python -m pytest
+	@echo "== SQLite, device secrets encrypted at rest (tests/settings_encrypted.py)"
+	$(BIN)/python -m pytest -q --ds=tests.settings_encrypted tests/django_otp tests/two_factor/plugins/phonenumber
 
 # django-otp-yubikey's own test suite, against our django_otp (scripts/yubikey-suite).
 test-yubikey: $(STAMP)

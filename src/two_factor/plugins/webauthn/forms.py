@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -73,12 +75,27 @@ class WebauthnDeviceForm(forms.Form):
         return ""  # the response is not needed again: only what it registers is kept
 
     def save(self) -> WebauthnDevice:
+        """The new device; or, when a request racing with this one registered the same
+        credential for the user first, that device (the credential is never stored twice).
+
+        ``clean`` checked that the credential is new, but two requests can replay the same
+        response at once, each with its own copy of the session's challenge. The user's row is
+        locked (where the database can) around the last check and the INSERT, which makes the
+        second of them find the first one's device.
+        """
         data = self.cleaned_data
-        return WebauthnDevice.objects.create(
-            user=self.user, name=self.device_name, confirmed=True,
-            public_key=data["public_key"], key_handle=data["key_handle"],
-            sign_count=data["sign_count"], user_handle=data["user_handle"],
-            discoverable=data["discoverable"])
+        with transaction.atomic():
+            get_user_model()._default_manager.select_for_update().filter(pk=self.user.pk).exists()
+            # (Another user cannot race for the credential: the response answers a challenge
+            # of this user's session.)
+            existing = WebauthnDevice.objects.filter(user=self.user, key_handle=data["key_handle"]).first()
+            if existing is not None:
+                return existing
+            return WebauthnDevice.objects.create(
+                user=self.user, name=self.device_name, confirmed=True,
+                public_key=data["public_key"], key_handle=data["key_handle"],
+                sign_count=data["sign_count"], user_handle=data["user_handle"],
+                discoverable=data["discoverable"])
 
 
 class WebauthnKeyForm(WebauthnDeviceForm):
