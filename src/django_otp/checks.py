@@ -30,7 +30,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         return []
     if not isinstance(value, list | tuple) or not value:
         return [Error(
-            "OTP_ENCRYPTION_KEYS must be None or a non-empty list of keys, newest first.",
+            crypto.KEYS_NOT_A_LIST,
             hint="Write OTP_ENCRYPTION_KEYS = [key] (a list, even for one key), or None to store "
                  "secrets in plain text. " + MAKE_KEY,
             id="django_otp.E001")]

@@ -70,14 +70,17 @@ def parse_key(text: Any) -> Key:
     return Key(id=digest[:KEY_ID_LENGTH], secret=secret)
 
 
+#: What ``OTP_ENCRYPTION_KEYS`` must be (the system check and ``configured_keys`` both say it).
+KEYS_NOT_A_LIST = "OTP_ENCRYPTION_KEYS must be None or a non-empty list of keys, newest first."
+
+
 def configured_keys() -> tuple[Key, ...]:
     """The keys of ``OTP_ENCRYPTION_KEYS``, newest first; empty when encryption is off."""
     value = settings.OTP_ENCRYPTION_KEYS
     if value is None:
         return ()
     if not isinstance(value, list | tuple) or not value:
-        raise ImproperlyConfigured(
-            "OTP_ENCRYPTION_KEYS must be None or a non-empty list of keys, newest first.")
+        raise ImproperlyConfigured(KEYS_NOT_A_LIST)
     return _parse_keys(tuple(value))
 
 

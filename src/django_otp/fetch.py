@@ -16,9 +16,6 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import get_user_model, load_backend
-from django.contrib.auth.backends import ModelBackend
 from django.db import connections, models, router
 
 # (model, database alias, with user) -> _Plan, or None for "use the ORM"
@@ -70,23 +67,6 @@ def fetch_by_pk(model: type[models.Model], pk: Any, *, with_user: bool = False) 
     if row is None:
         return None
     return _instances(plan, alias, connection, list(row))
-
-
-def plain_user_backend(path: Any) -> ModelBackend | None:
-    """The authentication backend at ``path`` (one of the site's) if its ``get_user`` is
-    ``ModelBackend``'s over a plain default manager; else None.
-
-    For such a backend a user row loaded another way (joined to a device, say) is the user its
-    ``get_user`` would return, provided ``user_can_authenticate`` accepts it.
-    """
-    if not isinstance(path, str) or path not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    backend = load_backend(path)
-    manager = get_user_model()._default_manager
-    plain = (type(backend).get_user is ModelBackend.get_user
-             and type(manager).get_queryset is models.Manager.get_queryset
-             and manager._queryset_class is models.QuerySet and manager._db is None)
-    return backend if plain else None
 
 
 def _instances(plan: _Plan, alias: str, connection: Any, row: list[Any]) -> Any:

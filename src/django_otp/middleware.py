@@ -14,17 +14,19 @@ device is loaded by a second query when someone asks for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.db import router
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.contrib.auth.backends import ModelBackend
+from django.db import models, router
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject, empty
 
 from . import DEVICE_ID_SESSION_KEY
-from .fetch import fetch_by_pk, plain_user_backend
+from .fetch import fetch_by_pk
 from .models import Device, _parse_persistent_id
 
 
@@ -80,6 +82,43 @@ async def aload_verified_device(request: HttpRequest, user: Any) -> Device | Non
 _NOT_LOADED = object()
 
 
+class JoinedLoad(NamedTuple):
+    """A device loaded with its user in one query (``load_device_with_user``)."""
+
+    device: Device | None  # None: no such device
+    #: The backend's ``user_can_authenticate(device.user)``: with a plain lookup, whether its
+    #: ``get_user`` returns that user for the user's key (it returns None otherwise).
+    user_can_authenticate: bool
+
+
+def load_device_with_user(persistent_id: Any, backend_path: Any) -> JoinedLoad | None:
+    """The device named by ``persistent_id`` with its user joined, in one query; None (and no
+    query) unless the backend at ``backend_path`` looks users up as ``ModelBackend`` does over a
+    plain default manager on the same database, so that the joined row is what it would load."""
+    found = _parse_persistent_id(persistent_id)
+    backend = plain_user_backend(backend_path)
+    if found is None or backend is None:
+        return None
+    model, device_pk = found
+    if router.db_for_read(model) != router.db_for_read(get_user_model()):
+        return None
+    device = fetch_by_pk(model, device_pk, with_user=True)
+    return JoinedLoad(device, device is not None and backend.user_can_authenticate(device.user))
+
+
+def plain_user_backend(path: Any) -> ModelBackend | None:
+    """The authentication backend at ``path`` (one of the site's) if its ``get_user`` is
+    ``ModelBackend``'s over a plain default manager; else None."""
+    if not isinstance(path, str) or path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    backend = load_backend(path)
+    manager = get_user_model()._default_manager
+    plain = (type(backend).get_user is ModelBackend.get_user
+             and type(manager).get_queryset is models.Manager.get_queryset
+             and manager._queryset_class is models.QuerySet and manager._db is None)
+    return backend if plain else None
+
+
 def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
     """(user, device) from one query: the session's device with its user joined.
 
@@ -88,24 +127,21 @@ def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
     else the row named by the session (None when it is gone), to be checked against the user.
     """
     session = getattr(request, "session", None)
-    found = _parse_persistent_id(session.get(DEVICE_ID_SESSION_KEY)) if session is not None else None
-    if found is None:
+    loaded = (load_device_with_user(session.get(DEVICE_ID_SESSION_KEY), session.get(BACKEND_SESSION_KEY))
+              if session is not None else None)
+    if loaded is None:
         return None, _NOT_LOADED
-    backend = plain_user_backend(session.get(BACKEND_SESSION_KEY))
-    model, device_pk = found
-    if backend is None or router.db_for_read(model) != router.db_for_read(get_user_model()):
-        return None, _NOT_LOADED
-    device = fetch_by_pk(model, device_pk, with_user=True)
-    if device is None:
-        return None, None
+    device = loaded.device
+    if device is None or not loaded.user_can_authenticate:
+        return None, device  # Django loads the user as usual
     user = device.user
     try:
         same_user = user._meta.pk.to_python(session.get(SESSION_KEY)) == user.pk
     except Exception:  # a key that does not parse: Django's lookup decides what that means
         same_user = False
     session_hash = session.get(HASH_SESSION_KEY)
-    if (same_user and backend.user_can_authenticate(user) and isinstance(session_hash, str)
-            and constant_time_compare(session_hash, user.get_session_auth_hash())):
+    if same_user and isinstance(session_hash, str) and constant_time_compare(
+            session_hash, user.get_session_auth_hash()):
         return user, device
     return None, device  # Django loads the user (and flushes a stale session) as usual
 

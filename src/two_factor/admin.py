@@ -133,7 +133,6 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     list_display = ("time", "user", "event", "device_name", "ip", "browser")
     list_filter = ("event", "time")
-    search_fields = ("user__username", "ip")  # the user model's USERNAME_FIELD, in fact
     date_hierarchy = "time"
     list_select_related = ("user",)
     readonly_fields = ("time", "user", "event", "device_id", "device_name", "ip", "user_agent",

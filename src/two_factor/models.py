@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -27,7 +28,19 @@ def _browser(user_agent: str) -> str:
     return browser_label(user_agent)
 
 
-class SecurityEvent(models.Model):
+class _WithUserAgent:
+    """``browser``: the ``user_agent`` field in short, for the profile and the admin."""
+
+    user_agent: str
+
+    @property
+    @admin.display(description=_("Browser"))
+    def browser(self) -> str:
+        """The user agent in short ("Firefox / Linux")."""
+        return _browser(self.user_agent)
+
+
+class SecurityEvent(_WithUserAgent, models.Model):
     """One security event of a user: when, what, with which device, from where."""
 
     id = models.BigAutoField(primary_key=True)
@@ -52,18 +65,13 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_event_display()} ({self.time:%Y-%m-%d %H:%M:%S})"
 
-    @property
-    def browser(self) -> str:
-        """The user agent in short ("Firefox / Linux")."""
-        return _browser(self.user_agent)
-
 
 def new_browser_key() -> str:
     """A random identifier of a trusted browser (URL-safe, 22 characters)."""
     return secrets.token_urlsafe(16)
 
 
-class TrustedBrowser(models.Model):
+class TrustedBrowser(_WithUserAgent, models.Model):
     """A browser that a remember cookie lets skip the token step, until revoked or expired.
 
     ``key`` is in the cookie, under its HMACs, and in the URL that revokes it; it grants nothing
@@ -90,8 +98,3 @@ class TrustedBrowser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_name or self.device_id} ({self.created_at:%Y-%m-%d %H:%M})"
-
-    @property
-    def browser(self) -> str:
-        """The user agent in short ("Firefox / Linux")."""
-        return _browser(self.user_agent)

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponse
-from django.test import AsyncClient, Client
+from django.test import AsyncClient, Client, RequestFactory
 from django.urls import include, path, reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -16,7 +16,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor import events
-from two_factor.flows import reauth
+from two_factor.flows import reauth, removal
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.webauthn import challenges
 from two_factor.plugins.webauthn.models import WebauthnDevice
@@ -276,6 +276,17 @@ def test_remove_device_refuses_what_it_may_not_remove(verified_client, user_with
         assert verified_client.post(REMOVE, {"device": value}).status_code == 404, value
     assert verified_client.get(REMOVE).status_code == 405
     assert TOTPDevice.objects.count() == 3
+
+
+def test_a_device_removed_by_a_concurrent_request_is_told_of_once(user_with_totp, sent_events):
+    # Two requests hold the same row; the second delete() finds it gone.
+    spare = TOTPDevice.objects.create(user=user_with_totp, name="spare")
+    stale = TOTPDevice.objects.get(pk=spare.pk)
+    request = RequestFactory().post(REMOVE)
+    request.user, request.session = user_with_totp, {}
+    removal.remove_device(request, spare)
+    removal.remove_device(request, stale)
+    assert [event for event, _device, _extra in sent_events] == [events.DEVICE_REMOVED]
 
 
 def test_removing_the_verifying_device_ends_the_verification(client, user_with_totp):

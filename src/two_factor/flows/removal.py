@@ -49,11 +49,14 @@ def find_removable_device(user: Any, persistent_id: Any) -> Device | None:
 
 def remove_device(request: Any, device: Device) -> None:
     """Delete ``device`` (through its own ``delete()``); a session it verified is no longer
-    verified. Emits ``DEVICE_REMOVED``."""
+    verified. Emits ``DEVICE_REMOVED``, unless a concurrent request deleted the row first (and
+    told of it)."""
     persistent_id, name = device.persistent_id, device.name
-    device.delete()
+    deleted = device.delete()
     forget_default_device(request.user)
     if request.session.get(DEVICE_ID_SESSION_KEY) == persistent_id:
         forget_verification(request)
+    if isinstance(deleted, tuple) and not deleted[0]:
+        return
     # The device is gone: it is named in the details (as the audit log expects).
     events.emit(request, events.DEVICE_REMOVED, device_id=persistent_id, device_name=name)

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth import load_backend
 from formtools.wizard.storage.session import SessionStorage
 
-from django_otp.fetch import fetch_by_pk, plain_user_backend
-from django_otp.models import Device, _parse_persistent_id
+from django_otp.middleware import load_device_with_user
+from django_otp.models import Device
 
 
 class ExtraSessionStorage(SessionStorage):
@@ -65,17 +65,14 @@ class LoginStorage(ExtraSessionStorage):
     def _user_with_device(self, pk: str, backend_path: str) -> Any:
         """The user from the device's row, if that is what the backend would return; else None
         (then the backend looks the user up itself, and a user it refuses stays refused)."""
-        backend = plain_user_backend(backend_path)
-        found = _parse_persistent_id(self.extra_data.get("device"))
-        if backend is None or found is None:
+        loaded = load_device_with_user(self.extra_data.get("device"), backend_path)
+        if loaded is None or not loaded.user_can_authenticate:
             return None
-        device = fetch_by_pk(*found, with_user=True)
-        if device is None or device.user._meta.pk.value_to_string(device.user) != pk:
+        user = loaded.device.user
+        if user._meta.pk.value_to_string(user) != pk:
             return None
-        if not backend.user_can_authenticate(device.user):
-            return None
-        self.loaded_device = device
-        return device.user
+        self.loaded_device = loaded.device
+        return user
 
     @authenticated_user.setter
     def authenticated_user(self, user: Any) -> None:

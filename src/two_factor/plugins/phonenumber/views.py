@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,8 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 
-from ...events import DEVICE_ADDED, DEVICE_REMOVED, emit
+from ...events import DEVICE_ADDED, emit
 from ...flows.login import send_challenge
+from ...flows.removal import remove_device
 from ...flows.setup import discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
 from ...views.mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
@@ -109,9 +109,5 @@ class PhoneDeleteView(OTPRequiredMixin, ReauthenticationRequiredMixin, View):
     success_url = "two_factor:profile"
 
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        device = get_object_or_404(backup_phones(request.user), pk=pk)
-        removed = copy.copy(device)  # keeps its pk (and persistent id) for the event
-        deleted, _ = device.delete()
-        if deleted:  # a concurrent request that removed it first has told of it already
-            emit(request, DEVICE_REMOVED, user=request.user, device=removed)
+        remove_device(request, get_object_or_404(backup_phones(request.user), pk=pk))
         return redirect(self.success_url)

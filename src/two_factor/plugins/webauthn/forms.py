@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.models import Device
 
+from ...flows.setup import one_setup_at_a_time
 from ...forms import AuthenticationTokenForm
 from . import challenges
 from .ceremonies import MAX_RESPONSE_LENGTH, CeremonyError, login_assertion, response_fields, verify_registration
@@ -74,6 +73,9 @@ class WebauthnDeviceForm(forms.Form):
             discoverable=registered.discoverable)
         return ""  # the response is not needed again: only what it registers is kept
 
+    #: Whether ``save()`` stored a new device (False: a racing request had stored it first).
+    created = False
+
     def save(self) -> WebauthnDevice:
         """The new device; or, when a request racing with this one registered the same
         credential for the user first, that device (the credential is never stored twice).
@@ -84,13 +86,13 @@ class WebauthnDeviceForm(forms.Form):
         second of them find the first one's device.
         """
         data = self.cleaned_data
-        with transaction.atomic():
-            get_user_model()._default_manager.select_for_update().filter(pk=self.user.pk).exists()
+        with one_setup_at_a_time(self.user):
             # (Another user cannot race for the credential: the response answers a challenge
             # of this user's session.)
             existing = WebauthnDevice.objects.filter(user=self.user, key_handle=data["key_handle"]).first()
             if existing is not None:
                 return existing
+            self.created = True
             return WebauthnDevice.objects.create(
                 user=self.user, name=self.device_name, confirmed=True,
                 public_key=data["public_key"], key_handle=data["key_handle"],

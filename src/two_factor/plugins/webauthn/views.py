@@ -135,5 +135,6 @@ class AddKeyView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
 
     def form_valid(self, form: WebauthnKeyForm) -> HttpResponse:
         device = form.save()
-        emit(self.request, DEVICE_ADDED, user=self.request.user, device=device)
+        if form.created:  # else a request racing with this one added it, and told of it
+            emit(self.request, DEVICE_ADDED, user=self.request.user, device=device)
         return HttpResponseRedirect(resolve_url(self.success_url))

@@ -24,9 +24,11 @@ def cleaned_form(user, form_class=WebauthnDeviceForm):
 
 
 def test_the_second_save_of_the_same_credential_returns_the_first_device(user):
-    first = cleaned_form(user).save()
-    second = cleaned_form(user, WebauthnKeyForm).save()
+    first_form, second_form = cleaned_form(user), cleaned_form(user, WebauthnKeyForm)
+    first = first_form.save()
+    second = second_form.save()
     assert second == first
+    assert first_form.created and not second_form.created  # one DEVICE_ADDED, not two
     assert WebauthnDevice.objects.filter(key_handle=REGISTERED["key_handle"]).count() == 1
 
 
