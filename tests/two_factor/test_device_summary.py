@@ -7,7 +7,7 @@ the COUNT of a correlated subquery with plain integers.
 
 import pytest
 
-from django_otp import device_classes, devices_for_user
+from django_otp import device_classes, devices_for_user, user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.flows import login as login_flows
 from two_factor.flows import summary as summary_module
 from two_factor.flows.backup import backup_device, backup_token_count, replace_backup_tokens
-from two_factor.flows.summary import cached_device_summary, device_summary
+from two_factor.flows.summary import cached_device_summary, device_summary, has_device
 from two_factor.plugins.registry import GeneratorMethod, MethodBase, registry
 from two_factor.utils import default_device, forget_default_device
 
@@ -277,3 +277,16 @@ def test_the_token_step_context_in_one_query(user, django_assert_num_queries):
     with django_assert_num_queries(1):
         context = login_flows.step_context(user, main, "token")
     assert context["backup_tokens"] == 3 and context["other_devices"] == []
+
+
+def test_has_device_asks_once_whatever_the_number_of_models(user, django_assert_num_queries):
+    assert len(device_classes()) > 2
+    with django_assert_num_queries(1):
+        assert not has_device(user)
+        assert not has_device(user)  # the summary of this request
+    TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    forget_default_device(user)
+    assert not has_device(user)  # an unconfirmed device is no device, as for user_has_device
+    TOTPDevice.objects.create(user=user, name="default")
+    forget_default_device(user)
+    assert has_device(user) and user_has_device(user)

@@ -17,7 +17,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 import django_otp
-from django_otp import devices_for_user, user_has_device
+from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 
@@ -29,7 +29,7 @@ from ..utils import default_device, is_verified
 from . import backup
 from .remember import remember_cookies, validate_remember_device_cookie, well_formed
 from .session import login as session_login
-from .summary import SummaryRow, cached_device_summary, device_summary
+from .summary import SummaryRow, cached_device_summary, device_summary, has_device
 from .trusted import accept_cookie
 
 logger = logging.getLogger("two_factor")
@@ -119,7 +119,7 @@ def signed_in_already(user: Any) -> bool:
     """Whether ``user`` needs no sign-in: verified, or signed in and without a device."""
     if not user.is_authenticated:
         return False
-    return is_verified(user) or not user_has_device(user)
+    return is_verified(user) or not has_device(user)
 
 
 def find_user_device(user: Any, persistent_id: Any, require_method: bool = False,

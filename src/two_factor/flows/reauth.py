@@ -22,13 +22,13 @@ from typing import Any
 from django.contrib.auth import update_session_auth_hash
 
 import django_otp
-from django_otp import user_has_device
 from django_otp.models import Device
 
 from .. import events
 from ..conf import settings
 from ..utils import is_verified
 from .session import renew_session_key
+from .summary import has_device
 
 #: The session key of the time (an int, seconds since the epoch) of the last proof of identity.
 VERIFIED_AT_SESSION_KEY = "two_factor_verified_at"
@@ -83,12 +83,12 @@ def verified_recently(request: Any) -> bool:
     if verified_at is None or now() - verified_at > age:
         return False
     user = request.user
-    return is_verified(user) or not user_has_device(user)
+    return is_verified(user) or not has_device(user)
 
 
 def needs_password(user: Any) -> bool:
     """A user with no confirmed device proves who they are with their password."""
-    return not user_has_device(user)
+    return not has_device(user)
 
 
 # Receivers (connected in ``two_factor.apps``)

@@ -75,6 +75,14 @@ def device_summary(user: Any) -> DeviceSummary | None:
     return summary
 
 
+def has_device(user: Any) -> bool:
+    """Whether ``user`` has a confirmed device (``django_otp.user_has_device``), from the
+    summary: one query whatever the number of device models, and none if this request has
+    summarised the user's devices already."""
+    summary = device_summary(user)
+    return summary is not None and bool(summary.rows)
+
+
 def cached_device_summary(user: Any) -> DeviceSummary | None:
     """The summary computed earlier in this request for this user object, or None."""
     return getattr(user, USER_DEVICE_SUMMARY_ATTR_NAME, None) if user is not None else None

@@ -28,10 +28,9 @@ from django.utils import formats, timezone
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext_lazy as _
 
-from django_otp import user_has_device
-
 from ..conf import settings
 from ..flows import policy
+from ..flows.summary import has_device
 
 __all__ = ["RequireTwoFactorMiddleware", "ALWAYS_EXEMPT", "is_exempt"]
 
@@ -71,7 +70,7 @@ class RequireTwoFactorMiddleware(MiddlewareMixin):
         if policy.in_grace_period(user):
             warn_once(request, user)
             return None
-        return refuse(request, user_has_device(user))
+        return refuse(request, has_device(user))
 
 
 def refuse(request: HttpRequest, has_device: bool) -> HttpResponse:
@@ -95,7 +94,7 @@ def warn_once(request: HttpRequest, user: Any) -> None:
         return
     end = policy.grace_period_end(user)
     date = formats.date_format(timezone.localtime(end), "DATETIME_FORMAT") if end else ""
-    text = MESSAGES["grace_verify" if user_has_device(user) else "grace_setup"] % {"date": date}
+    text = MESSAGES["grace_verify" if has_device(user) else "grace_setup"] % {"date": date}
     messages.warning(request, text, fail_silently=True)
     session[GRACE_WARNED_SESSION_KEY] = True
 

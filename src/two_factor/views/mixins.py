@@ -17,9 +17,8 @@ from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from django_otp import user_has_device
-
 from ..flows import reauth
+from ..flows.summary import has_device
 from ..utils import is_verified
 
 #: Query parameter set when the re-authentication page interrupted a form submission.
@@ -61,7 +60,7 @@ class OTPRequiredMixin:
                 return redirect_to_login(request.get_full_path(), verification_url,
                                          self.redirect_field_name)
             context = {"setup_url": reverse("two_factor:setup"),
-                       "has_device": user_has_device(user),
+                       "has_device": has_device(user),
                        "login_url": redirect_to_login(request.get_full_path(), self.get_login_url(),
                                                       self.redirect_field_name).url}
             return TemplateResponse(request, "two_factor/core/otp_required.html", context,

@@ -106,10 +106,10 @@ class ReauthenticateView(LoginRequiredMixin, View):
 
     def find_device(self, persistent_id: str) -> Device | None:
         """The user's backup device, or a confirmed device of theirs that a method knows."""
-        backup = devices.backup_device(self.request.user)
-        if backup is not None and persistent_id == backup.persistent_id:
-            return backup
-        return devices.find_user_device(self.request.user, persistent_id, require_method=True)
+        device = devices.find_user_device(self.request.user, persistent_id)
+        if device is None or not (self.is_backup(device) or registry.method_from_device(device)):
+            return None
+        return device
 
     def is_backup(self, device: Device | None) -> bool:
         return (device is not None and device.user_id == self.request.user.pk

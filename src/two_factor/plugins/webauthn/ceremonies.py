@@ -46,6 +46,9 @@ MESSAGES = {
     "inactive": _("This account cannot sign in."),
     "no_sign_in": _("No sign-in is in progress. Please start again."),
     "not_allowed": _("You cannot add a security key now."),
+    # Adding a key is a sensitive action: it needs a recent verification
+    # (TWO_FACTOR_REAUTHENTICATION_AGE), as the pages that offer it do.
+    "reauthenticate": _("For your security, please confirm it is you again: reload the page."),
 }
 
 

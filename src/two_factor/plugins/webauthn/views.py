@@ -9,9 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
-from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -26,9 +24,6 @@ from . import challenges
 from .ceremonies import MAX_RESPONSE_LENGTH, CeremonyError, authentication_options, registration_options
 from .flows import passkey_sign_in
 from .forms import WebauthnKeyForm
-
-#: Why a security key cannot be registered now: the last verification is too old.
-REAUTHENTICATE_MESSAGE = _("For your security, please confirm it is you again: reload the page.")
 
 
 def error_response(request: HttpRequest, error: CeremonyError) -> HttpResponse:
@@ -62,16 +57,9 @@ class OptionsView(View):
 class RegisterOptionsView(OptionsView):
     """For the signed-in user who may run the setup wizard now, or who is verified."""
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Adding a key is a sensitive action: the ceremony cannot start without a recent
-        # verification (TWO_FACTOR_REAUTHENTICATION_AGE), as the pages that show it require.
-        if request.user.is_authenticated and not verified_recently(request):
-            return JsonResponse({"error": str(REAUTHENTICATE_MESSAGE), "code": "reauthenticate",
-                                 "reauthenticate_url": reverse("two_factor:reauthenticate")},
-                                status=403)
-        return super().post(request, *args, **kwargs)
-
     def get_options(self, request: HttpRequest) -> dict[str, Any]:
+        if request.user.is_authenticated and not verified_recently(request):
+            raise CeremonyError("reauthenticate", status=403)
         if setup_access(request.user) not in (SetupAccess.ALLOWED, SetupAccess.COMPLETE):
             raise CeremonyError("not_allowed", status=403)
         return registration_options(request, request.user)
