@@ -11,7 +11,7 @@ from typing import Any
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "django_otp.conf": {
         "OTP_LOGIN_URL":
-            "Where ``otp_required`` and ``OTPRequiredMixin`` send a user who is not verified. "
+            "Where ``otp_required`` (and our views it used to protect) send a user who is not verified. "
             "``None`` means Django's ``LOGIN_URL``.",
         "OTP_ADMIN_HIDE_SENSITIVE_DATA":
             "When true, the device admins leave the secret fields (keys, tokens) out of their forms "

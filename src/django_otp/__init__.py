@@ -30,13 +30,10 @@ def login(request: HttpRequest, device: Device | None) -> None:
     user = getattr(request, "user", None)
     if (user is not None and device is not None and user.is_authenticated
             and device.user_id == user.pk):
+        from .verified import set_otp_device
+
         request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        user.otp_device = device
-        user.is_verified = _verified_check(user)
-
-
-def _verified_check(user: Any):
-    return lambda: getattr(user, "otp_device", None) is not None
+        set_otp_device(user, device)
 
 
 def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:

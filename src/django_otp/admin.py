@@ -11,16 +11,18 @@ After a successful login, ``auth.login()`` sends ``user_logged_in`` with the for
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.http import HttpRequest
 
 from .forms import OTPAuthenticationForm
 
-__all__ = ["OTPAdminAuthenticationForm", "OTPAdminSite"]
+__all__ = ["OTPAdminAuthenticationForm", "OTPAdminSite", "user_model_search_fields"]
 
 
 class OTPAdminAuthenticationForm(AdminAuthenticationForm, OTPAuthenticationForm):
@@ -37,7 +39,7 @@ class OTPAdminSite(AdminSite):
     #: The URL namespace of the site; pass another ``name`` to run more than one.
     name = "otpadmin"
     login_form = OTPAdminAuthenticationForm
-    login_template = "otp/admin/login.html"
+    login_template = "otp/admin111/login.html"  # django-otp's name, which sites override
 
     def __init__(self, name: str = "otpadmin") -> None:
         super().__init__(name)
@@ -53,3 +55,21 @@ def _is_verified(user: Any) -> bool:
             "OTPAdminSite needs 'django_otp.middleware.OTPMiddleware' in MIDDLEWARE, "
             "after 'django.contrib.auth.middleware.AuthenticationMiddleware'.")
     return bool(is_verified())
+
+
+def user_model_search_fields(field_names: Iterable[str]) -> list[str]:
+    """``user__<name>`` admin search fields for those of ``field_names`` that the user model has.
+
+    A custom user model may lack ``email`` or ``first_name``: a device admin that searches them
+    asks for them here rather than breaking its changelist.
+    """
+    meta = get_user_model()._meta
+    found = []
+    for name in field_names:
+        try:
+            field = meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.concrete and not field.is_relation:  # a relation is not searched as text
+            found.append(f"user__{name}")
+    return found

@@ -42,7 +42,8 @@ class OTPSettings:
 
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
-            raise AttributeError(f"{name} is not a django_otp setting")
+            # Any other name is Django's setting, as django-otp's settings object answered it.
+            return getattr(django_settings, name)
         if name == "OTP_ADMIN_HIDE_SENSITIVE_DATA" and not hasattr(django_settings, name):
             # With secrets encrypted at rest, the admin hides them unless the site says otherwise.
             return self.OTP_ENCRYPTION_KEYS is not None

@@ -25,6 +25,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .admin import user_model_search_fields
 from .conf import settings
 from .models import Device
 from .qr import write_qrcode_image
@@ -57,13 +58,14 @@ class DeviceAdmin(admin.ModelAdmin):
     list_filter: Sequence[Any] = ("confirmed",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    #: Searched in addition to the owner's username and the device name.
+    #: Searched in addition to the owner's username and email and the device name.
     search_fields: Sequence[str] = ()
     #: Secret fields, left out of every form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
     sensitive_fields: Sequence[str] = ()
 
     def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
-        return (f"user__{get_user_model().USERNAME_FIELD}", "name", *self.search_fields)
+        owner = user_model_search_fields(dict.fromkeys([get_user_model().USERNAME_FIELD, "email"]))
+        return (*owner, "name", *self.search_fields)
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
         return [(title, {**options, "fields": self._shown(options["fields"])})

@@ -116,6 +116,9 @@ class OTPAuthenticationFormMixin:
                 params={"failure_count": info["failure_count"],
                         "locked_until": date_format(localtime(locked_until), "DATETIME_FORMAT")
                         if locked_until else ""})
+        if info and info.get("error_message"):
+            # A device that says why it refuses (django-otp's convention) is quoted as is.
+            raise forms.ValidationError(info["error_message"], code="verification_not_allowed")
         raise forms.ValidationError(self.otp_error_messages["verification_not_allowed"],
                                     code="verification_not_allowed")
 

@@ -28,6 +28,8 @@ from django.utils.functional import SimpleLazyObject, empty
 from . import DEVICE_ID_SESSION_KEY
 from .fetch import fetch_by_pk
 from .models import Device, _parse_persistent_id
+from .verified import defer_otp_device, otp_device_of, set_otp_device
+from .verified import is_verified as is_verified  # django-otp's name for it, still importable
 
 
 def _usable(device: Device | None, user: Any) -> Device | None:
@@ -146,21 +148,29 @@ def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
     return None, device  # Django loads the user (and flushes a stale session) as usual
 
 
-def _install(user: Any, load: Callable[[], Device | None]) -> Any:
-    """Give ``user`` an ``is_verified()`` that loads the device on first call."""
-    def otp_device() -> Device | None:
-        if "otp_device" in vars(user):  # set by django_otp.login() or a previous read
-            return user.otp_device
-        device = load()
-        user.otp_device = device
-        return device
+class SessionDevice:
+    """The session's device for one request's user, read on the first call and then kept.
 
-    def is_verified() -> bool:
-        return otp_device() is not None
+    ``device`` is a row already loaded with the user (checked on the call), else it is read
+    by key. The loader holds the request, which does not pickle: pickled before it was called,
+    it reads the device then and pickles as that answer, so that an unpickled user answers
+    ``is_verified()`` as this one does.
+    """
 
-    user.is_verified = is_verified
-    user._otp_device_loader = otp_device
-    return user
+    def __init__(self, request: HttpRequest | None, user: Any, device: Any = _NOT_LOADED) -> None:
+        self.request, self.user, self.device = request, user, device
+
+    def __call__(self) -> Device | None:
+        if self.request is not None:
+            if self.device is _NOT_LOADED:
+                self.device = load_verified_device(self.request, self.user)
+            else:
+                self.device = _checked(self.request, self.device, self.user)
+            self.request = self.user = None
+        return None if self.device is _NOT_LOADED else self.device
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), (None, None, self())
 
 
 class OTPUser(SimpleLazyObject):
@@ -170,9 +180,7 @@ class OTPUser(SimpleLazyObject):
         if name == "otp_device":
             if self._wrapped is empty:
                 self._setup()
-            loader = getattr(self._wrapped, "_otp_device_loader", None)
-            if loader is not None:
-                return loader()
+            return otp_device_of(self._wrapped)
         return super().__getattr__(name)
 
 
@@ -182,7 +190,7 @@ class OTPMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], Any] | None = None) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
@@ -217,18 +225,20 @@ class OTPMiddleware:
             if lazy and user._wrapped is empty:
                 user._setup()
             real_user = user._wrapped if lazy else user
-            if device is _NOT_LOADED:
-                return _install(real_user, lambda: load_verified_device(request, real_user))
-            return _install(real_user, lambda: _checked(request, device, real_user))
+            defer_otp_device(real_user, SessionDevice(request, real_user, device))
+            return real_user
 
         request.user = OTPUser(setup)
 
     def _verified_auser(self, request: HttpRequest, auser: Callable[[], Any]) -> Callable[[], Any]:
+        loaded = False
+
         async def verified_auser() -> Any:
+            nonlocal loaded
             user = await auser()
-            if "otp_device" not in vars(user):
-                user.otp_device = await aload_verified_device(request, user)
-                _install(user, lambda: user.otp_device)
+            if not loaded:  # once per request: what an earlier request left is not trusted
+                set_otp_device(user, await aload_verified_device(request, user))
+                loaded = True
             return user
 
         return verified_auser

@@ -29,6 +29,20 @@ def throttle_delay(failure_count: int, factor: float) -> timedelta:
     return timedelta(seconds=factor * (2**exponent))
 
 
+def commit_fields(device: models.Model, **values: Any) -> None:
+    """Write ``values``, already set on ``device``, for a ``commit=True`` of the mixins.
+
+    Our devices get one UPDATE of those columns alone, so that concurrent writes to the others
+    (a claimed token, a counted failure) are not undone. A device that is not saved yet is
+    inserted; a device written for django-otp (``claims_tokens_atomically`` False) is saved
+    whole, as django-otp did, because it may rely on that to store what else it changed.
+    """
+    if device.pk is None or not getattr(device, "claims_tokens_atomically", False):
+        device.save()
+    else:
+        type(device)._base_manager.filter(pk=device.pk).update(**values)
+
+
 class ThrottlingMixin(models.Model):
     """Exponential back-off after failed verifications: ``factor * 2**(n-1)`` seconds."""
 
@@ -45,6 +59,10 @@ class ThrottlingMixin(models.Model):
     def get_throttle_factor(self) -> float:
         """Seconds of delay after the first failure; 0 turns throttling off."""
         raise NotImplementedError(f"{type(self).__name__} must implement get_throttle_factor()")
+
+    @property
+    def throttling_enabled(self) -> bool:
+        return self.get_throttle_factor() > 0
 
     def throttle_locked_until(self) -> datetime | None:
         if self.throttling_failure_timestamp is None:
@@ -67,19 +85,17 @@ class ThrottlingMixin(models.Model):
     def throttle_reset(self, commit: bool = True) -> None:
         self.throttling_failure_timestamp = None
         self.throttling_failure_count = 0
-        if commit and self.pk is not None:
-            type(self)._base_manager.filter(pk=self.pk).update(
-                throttling_failure_timestamp=None, throttling_failure_count=0)
+        if commit:
+            commit_fields(self, throttling_failure_timestamp=None, throttling_failure_count=0)
 
     def throttle_increment(self, commit: bool = True) -> None:
         """Count one failure. Committed as ``count = count + 1`` so none is lost to a race."""
         now = timezone.now()
         self.throttling_failure_timestamp = now
         self.throttling_failure_count += 1
-        if commit and self.pk is not None:
-            type(self)._base_manager.filter(pk=self.pk).update(
-                throttling_failure_timestamp=now,
-                throttling_failure_count=F("throttling_failure_count") + 1)
+        if commit:
+            commit_fields(self, throttling_failure_timestamp=now,
+                          throttling_failure_count=F("throttling_failure_count") + 1)
 
     def _success_values(self) -> dict[str, Any]:
         values = super()._success_values()
@@ -104,6 +120,10 @@ class CooldownMixin(models.Model):
         """Seconds that must pass between two generations; 0 turns the cooldown off."""
         raise NotImplementedError(f"{type(self).__name__} must implement get_cooldown_duration()")
 
+    @property
+    def cooldown_enabled(self) -> bool:
+        return self.get_cooldown_duration() > 0
+
     def next_generation_at(self) -> datetime | None:
         duration = self.get_cooldown_duration()
         if not duration or self.last_generated_timestamp is None:
@@ -124,6 +144,8 @@ class CooldownMixin(models.Model):
 
         One conditional UPDATE, so concurrent "send me a code" requests send one message.
         """
+        if self.pk is None:
+            self.save()  # there is no row to claim on yet, and no earlier token either
         now = timezone.now()
         duration = self.get_cooldown_duration()
         rows = type(self)._base_manager.filter(pk=self.pk)
@@ -143,14 +165,13 @@ class CooldownMixin(models.Model):
 
     def cooldown_set(self, commit: bool = True) -> None:
         self.last_generated_timestamp = timezone.now()
-        if commit and self.pk is not None:
-            type(self)._base_manager.filter(pk=self.pk).update(
-                last_generated_timestamp=self.last_generated_timestamp)
+        if commit:
+            commit_fields(self, last_generated_timestamp=self.last_generated_timestamp)
 
     def cooldown_reset(self, commit: bool = True) -> None:
         self.last_generated_timestamp = None
-        if commit and self.pk is not None:
-            type(self)._base_manager.filter(pk=self.pk).update(last_generated_timestamp=None)
+        if commit:
+            commit_fields(self, last_generated_timestamp=None)
 
 
 class TimestampMixin(models.Model):
@@ -168,8 +189,8 @@ class TimestampMixin(models.Model):
 
     def set_last_used_timestamp(self, commit: bool = True) -> None:
         self.last_used_at = timezone.now()
-        if commit and self.pk is not None:
-            type(self)._base_manager.filter(pk=self.pk).update(last_used_at=self.last_used_at)
+        if commit:
+            commit_fields(self, last_used_at=self.last_used_at)
 
     def _success_values(self) -> dict[str, Any]:
         values = super()._success_values()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -66,7 +67,12 @@ class Device(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.user})"
+        # Without a user (not set yet, or deleted under it) a device still has a name to show.
+        try:
+            user = self.user
+        except ObjectDoesNotExist:
+            user = None
+        return f"{self.name} ({user})"
 
     @property
     def persistent_id(self) -> str:

@@ -61,15 +61,18 @@ def otpauth_url(kind: str, account: str, key: bytes, issuer: object = None,
     """An ``otpauth://`` provisioning URL (the Key Uri Format read by authenticator apps).
 
     ``kind`` is ``totp`` or ``hotp``; ``params`` adds query parameters such as ``digits``,
-    ``period`` or ``counter`` (None values are left out).
+    ``period`` or ``counter`` (None values are left out). The label and the secret are written
+    as django-otp writes them (label quoted with ``quote``'s default safe characters, so the
+    colon is ``%3A``; the base32 secret keeps its ``=`` padding): sites and their tests compare
+    these URLs, and authenticator apps read both forms.
     """
     from base64 import b32encode
     from urllib.parse import quote, urlencode
 
     # "issuer:account" is split at the first colon, so the issuer cannot keep one.
     issuer = str(issuer).replace(":", "") if issuer else None
-    label = quote(f"{issuer}:{account}" if issuer else account, safe="@:")
-    query: dict[str, object] = {"secret": b32encode(key).decode().rstrip("="), "algorithm": "SHA1"}
+    label = quote(f"{issuer}:{account}" if issuer else account)
+    query: dict[str, object] = {"secret": b32encode(key).decode(), "algorithm": "SHA1"}
     query.update((name, value) for name, value in params.items() if value is not None)
     if issuer:
         query["issuer"] = issuer

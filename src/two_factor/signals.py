@@ -9,7 +9,8 @@ receivers of it; a site adds its own the same way.
 
 from django.dispatch import Signal
 
-#: Sent when a user is verified against an OTP device, with ``request``, ``user`` and ``device``.
+#: Sent when a user is verified against an OTP device, with exactly ``request``, ``user`` and
+#: ``device`` (also when a remember cookie vouched for the device instead of a token).
 user_verified = Signal()
 
 #: Sent for every security event: ``request``, ``user``, ``event``, ``device``, ``extra``.

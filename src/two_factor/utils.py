@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from base64 import b32decode
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from django_otp.fetch import fetch_by_pk
 from django_otp.models import Device
-from django_otp.util import otpauth_url
 
 from .conf import settings
-from .flows.summary import device_summary, forget_device_summary
+from .flows.summary import cached_device_summary, device_summary, forget_device_summary
 
 __all__ = [
     "default_device", "forget_default_device", "get_otpauth_url", "totp_digits", "safe_next_url",
@@ -29,19 +28,26 @@ def default_device(user: Any) -> Device | None:
     Two queries at most, whatever the number of device models: the device summary (one UNION
     over every device table, ``two_factor.flows.summary``) names the model and key of each
     ``default`` device, a second query loads the one that counts (the first in
-    ``device_classes()`` order, then by primary key). Remembered on the user object for the
-    rest of the request, with the summary; ``forget_default_device()`` drops both.
+    ``device_classes()`` order, then by primary key). A device found is remembered on the user
+    object for the rest of the request, with the summary; ``forget_default_device()`` drops
+    both. "None" is not remembered: asked again, the database is asked again (a summary that
+    shows no default device is summarised anew), as django-two-factor-auth did.
     """
     if not user or not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
-    if hasattr(user, USER_DEFAULT_DEVICE_ATTR_NAME):
-        return getattr(user, USER_DEFAULT_DEVICE_ATTR_NAME)
+    device = getattr(user, USER_DEFAULT_DEVICE_ATTR_NAME, None)
+    if device is not None:
+        return device
     device = _load_default_device(user)
-    setattr(user, USER_DEFAULT_DEVICE_ATTR_NAME, device)
+    if device is not None:
+        setattr(user, USER_DEFAULT_DEVICE_ATTR_NAME, device)
     return device
 
 
 def _load_default_device(user: Any) -> Device | None:
+    summary = cached_device_summary(user)
+    if summary is not None and summary.default_row() is None:
+        forget_device_summary(user)  # its "no default device" may be out of date by now
     summary = device_summary(user)
     row = summary.default_row() if summary is not None else None
     return fetch_by_pk(row.model, row.pk) if row is not None else None
@@ -62,19 +68,21 @@ def forget_default_device(user: Any) -> None:
     forget_device_summary(user)
 
 
-def get_otpauth_url(accountname: str, secret: bytes | str, issuer: str | None = None,
+def get_otpauth_url(accountname: str, secret: str, issuer: str | None = None,
                     digits: int | None = None) -> str:
-    """The ``otpauth://totp/`` URL an authenticator app scans.
+    """The ``otpauth://totp/`` URL an authenticator app scans, as django-two-factor-auth wrote it.
 
-    ``secret`` is the key in base32 (as authenticator apps show it), or the raw bytes.
+    ``secret`` is put in as given (the key in base32; it is not checked). The label is
+    ``"<issuer>: <accountname>"`` (or the account name alone), percent-quoted; the query holds
+    ``secret``, ``digits`` (``TWO_FACTOR_TOTP_DIGITS`` by default) and ``issuer`` when given::
+
+        otpauth://totp/example.com%3A%20bouke%40example.com?secret=...&digits=6&issuer=example.com
     """
-    if isinstance(secret, str):
-        text = secret.replace(" ", "").upper()
-        key = b32decode(text + "=" * (-len(text) % 8))
-    else:
-        key = secret
-    return otpauth_url("totp", accountname, key, issuer or None,
-                       digits=digits or totp_digits())
+    label = quote(f"{issuer}: {accountname}" if issuer else accountname)
+    query = [("secret", secret), ("digits", digits or totp_digits())]
+    if issuer:
+        query.append(("issuer", issuer))
+    return f"otpauth://totp/{label}?{urlencode(query)}"
 
 
 def totp_digits() -> int:

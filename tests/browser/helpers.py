@@ -68,11 +68,12 @@ def decode_qr(png: bytes) -> str:
 
 
 def parse_otpauth(url: str) -> dict[str, str]:
-    """The parts of an otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=... URL."""
+    """The parts of an otpauth://totp/ISSUER:%20ACCOUNT?secret=...&issuer=... URL."""
     parts = urlsplit(url)
     assert parts.scheme == "otpauth" and parts.netloc == "totp", url
     label = unquote(parts.path.lstrip("/"))
     issuer_in_label, _, account = label.rpartition(":")
+    account = account.lstrip(" ")  # "Issuer: account", as authenticator apps read it
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
     return {"label_issuer": issuer_in_label, "account": account, **query}
 

@@ -166,6 +166,8 @@ def test_5_backup_phone_by_text_message(page, demo):
     sms = re.compile(r'Fake SMS to \+31612345678: "Your token is: (\d+)"')
     page.get_by_label(field("Token")).fill(demo.wait_for_log(sms, since).group(1))
     page.get_by_role("button", name="Next", exact=True).click()
+    expect(page).to_have_url(f"{demo.url}/")  # LOGIN_REDIRECT_URL (home), as before
+    page.goto("/account/two_factor/")
     expect(page.get_by_role("heading", name="Backup phone numbers")).to_be_visible()
     sign_out(page)
 
@@ -175,7 +177,7 @@ def test_5_backup_phone_by_text_message(page, demo):
     expect_token_step(page)
     since = demo.log_size()
     page.get_by_role("button", name=re.compile(r"Send text message to")).click()
-    expect(page.get_by_text("Enter the token that we sent by text message")).to_be_visible()
+    expect(page.get_by_text("We sent you a text message, please enter the token we sent.")).to_be_visible()
     enter_token(page, demo.wait_for_log(sms, since).group(1))
     expect_signed_in(page, verified=True)
     expect(page.get_by_text("Verified with Text message")).to_be_visible()
@@ -264,6 +266,8 @@ def test_8_disable_two_factor_then_password_alone(page, demo):
     page.get_by_role("link", name="Disable two-factor authentication").click()
     page.get_by_label("Yes, I am sure").check()
     page.get_by_role("button", name="Disable").click()
+    expect(page).to_have_url(f"{demo.url}/")  # LOGIN_REDIRECT_URL (home), as before
+    page.goto("/account/two_factor/")
     expect(page.get_by_text("Two-factor authentication is not enabled")).to_be_visible()
     sign_out(page)
 

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite, user_model_search_fields
 from django_otp.device_admin import DeviceAdmin, register
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -56,6 +56,13 @@ def test_site_defaults():
     assert set(OTPAdminAuthenticationForm.base_fields) >= {
         "username", "password", "otp_device", "otp_token", "otp_challenge"}
     assert not OTPAdminAuthenticationForm.base_fields["otp_device"].required
+
+
+def test_login_page_uses_django_otps_template_name(client, db):
+    assert OTPAdminSite.login_template == "otp/admin111/login.html"
+    response = client.get(OTP_LOGIN)
+    assert response.status_code == 200
+    assert "otp/admin111/login.html" in [template.name for template in response.templates]
 
 
 def test_unverified_staff_is_sent_to_login(superuser_client):
@@ -194,6 +201,13 @@ def test_config_page_shows_the_qr_code(superuser_client, keyed_device):
     assert keyed_device.name in content
 
 
+def test_config_page_template_is_named_after_the_plugin(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "config", keyed_device.pk))
+    names = [template.name for template in response.templates]
+    assert names[0] == f"{keyed_device._meta.app_label}/admin/config.html"
+    assert "otp/admin/config.html" in names  # the shared page it extends
+
+
 def test_qrcode_is_an_svg_of_the_config_url(superuser_client, keyed_device):
     response = superuser_client.get(admin_url(keyed_device, "qrcode", keyed_device.pk))
     assert response.status_code == 200
@@ -260,6 +274,17 @@ def test_search_by_username(superuser_client, totp_device):
     response = superuser_client.get(admin_url(totp_device, "changelist"), {"q": "alice"})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
+
+
+def test_search_by_the_owners_email(superuser_client, totp_device):
+    response = superuser_client.get(admin_url(totp_device, "changelist"), {"q": "alice@example"})
+    assert response.context["cl"].result_count == 1
+
+
+def test_user_model_search_fields_skips_what_the_user_model_lacks():
+    assert user_model_search_fields(["username", "nickname", "email", "groups"]) == [
+        "user__username", "user__email"]
+    assert user_model_search_fields([]) == []
 
 
 # OTP_ADMIN_HIDE_SENSITIVE_DATA

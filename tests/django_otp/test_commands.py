@@ -1,5 +1,6 @@
 """``addstatictoken`` and the ``add_static_token`` helper behind it."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -8,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from django_otp import match_token
 from django_otp.plugins.otp_static.lib import add_static_token
-from django_otp.plugins.otp_static.models import TOKEN_ALPHABET, StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 
 def addstatictoken(*args):
@@ -19,8 +20,7 @@ def addstatictoken(*args):
 
 def test_prints_a_token_that_verifies(user):
     token = addstatictoken("alice")
-    assert len(token) == 8
-    assert set(token) <= set(TOKEN_ALPHABET)
+    assert re.fullmatch("[a-z2-7]{8}", token)  # lower-case base32, as django-otp's
     device = StaticDevice.objects.get(user=user)
     assert device.name == "Backup Code"
     assert match_token(user, token) == device

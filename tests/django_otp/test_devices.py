@@ -1,5 +1,7 @@
 """The device plugins: what each accepts, refuses and stores; throttling; persistent ids."""
 
+import re
+import string
 from base64 import b32encode
 from datetime import timedelta
 from unittest import mock
@@ -9,6 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core import mail
 from django.test import override_settings
+from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from django_otp.models import Device, VerifyNotAllowed
@@ -222,9 +225,13 @@ def test_static_random_token_shape(length):
     tokens = {StaticToken.random_token(length) for _ in range(50)}
     assert len(tokens) > 45
     for token in tokens:
-        assert len(token) == length
-        assert set(token) <= set(TOKEN_ALPHABET)
-    assert len(StaticToken.random_token()) == 8
+        assert re.fullmatch(f"[a-z2-7]{{{length}}}", token)  # django-otp's: lower-case base32
+    assert re.fullmatch("[a-z2-7]{8}", StaticToken.random_token())
+
+
+def test_static_random_tokens_use_the_whole_base32_alphabet():
+    seen = set("".join(StaticToken.random_token(64) for _ in range(40)))
+    assert seen == set(TOKEN_ALPHABET) == set(string.ascii_lowercase + "234567")
 
 
 # Email
@@ -299,6 +306,60 @@ def test_email_html_template_string(email_device):
     token = fresh(email_device).token
     assert token in sent.body  # the plain text part still comes from the default template
     assert sent.alternatives[0][0] == f"<b>{token}</b>"
+
+
+@isolate_apps("django_otp.plugins.otp_email")
+def delivering_proxy():
+    """A proxy of ``EmailDevice`` that delivers its tokens its own way, as sites do."""
+
+    class TextMessageDevice(EmailDevice):
+        delivered: list = []
+
+        class Meta:
+            proxy = True
+            app_label = "otp_email"
+
+        def send_mail(self, body, **kwargs):
+            self.delivered.append((self.recipient, body, kwargs))
+
+    return TextMessageDevice
+
+
+@pytest.mark.parametrize("html", [None, "<b>{{ token }}</b>"])
+def test_a_proxy_overriding_send_mail_delivers_the_token(email_device, user, html):
+    proxy = delivering_proxy()
+    device = proxy.objects.get(pk=email_device.pk)
+    with override_settings(OTP_EMAIL_BODY_HTML_TEMPLATE=html):
+        assert device.generate_challenge()
+    token = fresh(email_device).token
+    [(recipient, body, kwargs)] = proxy.delivered
+    assert mail.outbox == []
+    assert recipient == user.email
+    assert token in body
+    assert kwargs == ({} if html is None else {"html_message": f"<b>{token}</b>"})
+
+
+@override_settings(OTP_EMAIL_SUBJECT="Your code", OTP_EMAIL_SENDER="otp@example.net")
+def test_email_send_mail_passes_its_arguments_to_django(email_device, user):
+    email_device.send_mail("the body", html_message="<p>the body</p>")
+    sent = _only_mail()
+    assert (sent.subject, sent.body, sent.from_email, sent.to) == (
+        "Your code", "the body", "otp@example.net", [user.email])
+    assert sent.alternatives[0][0] == "<p>the body</p>"
+
+
+def test_generate_token_saves_an_unsaved_email_device(user):
+    device = EmailDevice(user=user, name="new")
+    device.generate_token()
+    assert device.pk is not None
+    assert fresh(device).token == device.token
+
+
+def test_a_challenge_from_an_unsaved_email_device_saves_it_and_sends(user):
+    device = EmailDevice(user=user, name="new")
+    assert device.generate_challenge() == "sent by email"
+    assert device.pk is not None
+    assert fresh(device).token in _only_mail().body
 
 
 def test_email_token_verifies_once(email_device):
@@ -525,7 +586,7 @@ def _parse_otpauth(url):
 def test_totp_config_url(totp_device):
     kind, label, query = _parse_otpauth(totp_device.config_url)
     assert (kind, label) == ("totp", "alice")
-    assert query["secret"] == b32encode(totp_device.bin_key).decode().rstrip("=")
+    assert query["secret"] == b32encode(totp_device.bin_key).decode()
     assert query["digits"] == "6"
     assert query["period"] == "30"
     assert "issuer" not in query
@@ -543,6 +604,18 @@ def test_totp_config_url_issuer_string_digits_period(user):
     assert query["image"] == "https://example.com/logo.png"
 
 
+@pytest.mark.parametrize("model", [TOTPDevice, HOTPDevice])
+def test_config_url_label_and_secret_as_django_otp_writes_them(user, settings, model):
+    settings.OTP_TOTP_ISSUER = settings.OTP_HOTP_ISSUER = "example.com"
+    device = model.objects.create(user=user, name="d")
+    url = device.config_url
+    assert urlsplit(url).path == "/example.com%3Aalice"
+    assert urlsplit(url).query.startswith(
+        "secret=" + b32encode(device.bin_key).decode().replace("=", "%3D"))
+    user.username = "alice@example.com"
+    assert urlsplit(device.config_url).path == "/example.com%3Aalice%40example.com"
+
+
 def test_totp_config_url_issuer_callable(totp_device, settings):
     settings.OTP_TOTP_ISSUER = lambda device: f"Site of {device.user.get_username()}"
     _kind, label, query = _parse_otpauth(totp_device.config_url)
@@ -556,11 +629,17 @@ def test_hotp_config_url(hotp_device, settings):
     assert (kind, label) == ("hotp", "alice")
     assert query["counter"] == "7"
     assert query["digits"] == "6"
-    assert query["secret"] == b32encode(hotp_device.bin_key).decode().rstrip("=")
+    assert query["secret"] == b32encode(hotp_device.bin_key).decode()
     settings.OTP_HOTP_ISSUER = "Hardware"
     assert _parse_otpauth(hotp_device.config_url)[2]["issuer"] == "Hardware"
     settings.OTP_HOTP_ISSUER = lambda device: device.name.upper()
     assert _parse_otpauth(hotp_device.config_url)[1] == "HOTP:alice"
+
+
+def test_str_of_a_device_without_its_user(user):
+    assert str(TOTPDevice(name="phone")) == "phone (None)"
+    assert str(TOTPDevice(name="phone", user_id=user.pk + 1000)) == "phone (None)"  # user gone
+    assert str(TOTPDevice(name="phone", user=user)) == f"phone ({user})"
 
 
 def test_email_device_str_and_recipient(email_device, user):

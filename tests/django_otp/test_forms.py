@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from django_otp.forms import OTPAuthenticationForm, OTPTokenForm, otp_verification_failed
+from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..conftest import hotp_at, totp_now
@@ -122,6 +123,24 @@ def test_failed_attempts_message_in_the_singular(user, totp_device):
     form = token_form(user, totp_device, "123456")
     assert not form.is_valid()
     assert "1 failed attempt," in str(form.errors)
+
+
+def test_a_refusal_with_an_error_message_shows_it(user, totp_device):
+    refusal = (False, {"reason": "help desk lock", "error_message": "Locked by the help desk."})
+    with mock.patch.object(TOTPDevice, "verify_is_allowed", return_value=refusal):
+        form = token_form(user, totp_device, totp_now(totp_device))
+        assert not form.is_valid()
+    assert form.non_field_errors() == ["Locked by the help desk."]
+
+
+def test_failed_attempts_keep_their_own_message_over_an_error_message(user, totp_device):
+    refusal = (False, {"reason": VerifyNotAllowed.N_FAILED_ATTEMPTS, "failure_count": 2,
+                       "locked_until": None, "error_message": "not this"})
+    with mock.patch.object(TOTPDevice, "verify_is_allowed", return_value=refusal):
+        form = token_form(user, totp_device, totp_now(totp_device))
+        assert not form.is_valid()
+    assert error_codes(form) == {"n_failed_attempts"}
+    assert "not this" not in str(form.errors)
 
 
 def test_throttle_expired_lets_the_token_through(user, totp_device):

@@ -1,5 +1,7 @@
 """``OTPMiddleware`` through the test client: who is verified, and what it costs in queries."""
 
+import pickle
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
@@ -209,6 +211,88 @@ def test_the_device_is_loaded_once_per_request(user, totp_device):
         return captured
 
     assert len(OTPMiddleware(view)(request).captured_queries) == 1
+
+
+# The user object: picklable, and fresh on every request
+
+
+def through_middleware(user, session, view=lambda request: request.user):
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = session
+    return OTPMiddleware(view)(request)
+
+
+def test_a_verified_user_pickles(user, totp_device):
+    seen = through_middleware(user, {DEVICE_ID_SESSION_KEY: totp_device.persistent_id})
+    assert seen.is_verified()
+    copy = pickle.loads(pickle.dumps(seen))
+    assert copy.is_verified() is True
+    assert copy.otp_device == totp_device
+    assert pickle.loads(pickle.dumps(user)).is_verified() is True  # the real user object too
+
+
+def test_an_unverified_user_pickles(user):
+    seen = through_middleware(user, {})
+    assert not seen.is_verified()
+    assert pickle.loads(pickle.dumps(seen)).is_verified() is False
+
+
+def test_a_user_pickled_before_the_device_was_read_takes_it_along(user, totp_device):
+    seen = through_middleware(user, {DEVICE_ID_SESSION_KEY: totp_device.persistent_id})
+    copy = pickle.loads(pickle.dumps(seen))
+    assert copy.is_verified() is True
+    assert copy.otp_device == totp_device
+    assert seen.is_verified() is True
+
+
+def test_a_user_verified_by_login_pickles(user, totp_device):
+    def view(request):
+        login(request, totp_device)
+        return request.user
+
+    seen = through_middleware(user, {}, view)
+    copy = pickle.loads(pickle.dumps(seen))
+    assert copy.is_verified() is True
+    assert copy.otp_device == totp_device
+
+
+def test_a_device_left_by_an_earlier_request_is_not_trusted(user, totp_device):
+    first = through_middleware(user, {DEVICE_ID_SESSION_KEY: totp_device.persistent_id})
+    assert first.is_verified()
+    second = through_middleware(user, {})  # the same user object, a session without a device
+    assert second.is_verified() is False
+    assert second.otp_device is None
+
+
+def test_a_device_left_on_the_user_before_the_request_is_not_trusted(user, totp_device):
+    user.otp_device = totp_device
+    assert through_middleware(user, {}).is_verified() is False
+
+
+def test_async_a_device_left_by_an_earlier_request_is_not_trusted(user, totp_device):
+    async def view(request):
+        seen = await request.auser()
+        return seen.otp_device
+
+    async def auser():
+        return user
+
+    def through_async_middleware(session):
+        request = RequestFactory().get("/")
+        request.user, request.auser, request.session = user, auser, session
+        return async_to_sync(OTPMiddleware(view))(request)
+
+    assert through_async_middleware({DEVICE_ID_SESSION_KEY: totp_device.persistent_id}) == totp_device
+    assert through_async_middleware({}) is None
+    assert user.is_verified() is False
+    assert pickle.loads(pickle.dumps(user)).is_verified() is False
+
+
+def test_the_middleware_constructs_without_get_response():
+    middleware = OTPMiddleware()
+    assert middleware.get_response is None
+    assert not middleware.is_async
 
 
 # ASGI: an async view reads the user with ``await request.auser()``

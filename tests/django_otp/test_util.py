@@ -1,7 +1,7 @@
 """django_otp.util: key validation, random secrets, typed-token parsing and otpauth:// URLs."""
 
 import string
-from base64 import b32decode
+from base64 import b32decode, b32encode
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -207,12 +207,21 @@ def test_otpauth_url_totp_basics():
 
 
 @pytest.mark.parametrize("length", [10, 11, 16, 20, 32, 40])
-def test_otpauth_url_secret_is_base32_without_padding(length):
+def test_otpauth_url_secret_is_padded_base32_as_django_otp_writes_it(length):
     key = bytes(range(length))
-    _kind, _label, query = parse_otpauth(otpauth_url("totp", "alice", key))
-    assert "=" not in query["secret"]
-    assert set(query["secret"]) <= set(string.ascii_uppercase + "234567")
-    assert unpadded_b32decode(query["secret"]) == key
+    url = otpauth_url("totp", "alice", key)
+    _kind, _label, query = parse_otpauth(url)
+    assert query["secret"] == b32encode(key).decode()  # the "=" padding kept
+    assert f"secret={b32encode(key).decode().replace('=', '%3D')}&" in url
+    assert b32decode(query["secret"]) == key
+
+
+def test_otpauth_url_label_is_quoted_as_django_otp_quotes_it():
+    # quote()'s default safe characters: the issuer's colon and the "@" are escaped.
+    url = otpauth_url("totp", "alice", KEY, "example.com")
+    assert urlsplit(url).path == "/example.com%3Aalice"
+    assert urlsplit(otpauth_url("totp", "alice@example.com", KEY)).path == "/alice%40example.com"
+    assert urlsplit(otpauth_url("totp", "al:ice", KEY, "ex:ample")).path == "/example%3Aal%3Aice"
 
 
 def test_otpauth_url_issuer_with_spaces_and_account_with_at():

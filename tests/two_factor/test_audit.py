@@ -112,6 +112,19 @@ def test_backup_token_use(browser, user_with_totp, default_totp, backup_device):
     ]
 
 
+def test_backup_token_use_on_reauthentication(browser, user_with_totp, default_totp,
+                                              backup_device, settings):
+    settings.TWO_FACTOR_REAUTHENTICATION_AGE = 300
+    login_verified(browser, user_with_totp, default_totp)
+    response = browser.post(reverse("two_factor:reauthenticate"),
+                            {"device": backup_device.persistent_id, "otp_token": "backup01"})
+    assert response.status_code == 302
+    assert [(row.event, row.device_id) for row in rows()] == [
+        (events.BACKUP_TOKEN_USED, backup_device.persistent_id),
+        (events.REAUTHENTICATED, backup_device.persistent_id),
+    ]
+
+
 def test_remember_cookie_used(browser, user_with_totp, default_totp, settings):
     settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = 3600
     post_password(browser)

@@ -76,7 +76,7 @@ def test_get_counts_the_codes_and_shows_none(hashing_on, verified_client, user):
 def test_get_without_tokens(hashing_on, verified_client):
     response = verified_client.get(URL)
     assert response.context["remaining"] == 0
-    assert "any backup tokens yet" in response.content.decode()
+    assert "You don't have any backup codes yet." in response.content.decode()
 
 
 def test_get_one_token_left(hashing_on, verified_client, user):

@@ -26,20 +26,29 @@ def test_url_and_class_attributes():
     assert BackupTokensView.success_url == "two_factor:backup_tokens"
 
 
-def test_anonymous_is_sent_to_login(client, db):
+def test_anonymous_is_sent_to_login(client, db, settings):
+    settings.LOGIN_URL = "/custom-login/"  # OTP_LOGIN_URL defaults to it, as otp_required does
     response = client.get(URL)
     assert response.status_code == 302
-    assert response.url == f"{reverse('two_factor:login')}?next={URL}"
+    assert response.url == f"/custom-login/?next={URL}"
+    settings.OTP_LOGIN_URL = "two_factor:login"
+    assert client.get(URL).url == f"{reverse('two_factor:login')}?next={URL}"
 
 
-def test_password_only_session_is_refused(client, user_with_totp):
-    login_password_only(client, user_with_totp)
+@pytest.mark.parametrize("with_device", [True, False])
+def test_password_only_session_is_sent_to_otp_login(client, user, settings, with_device):
+    """As django_otp's ``otp_required``: a redirect with ``next``, device or not."""
+    if with_device:
+        StaticDevice.objects.create(user=user, name="default")
+    settings.OTP_LOGIN_URL = "/otp-login/"
+    login_password_only(client, user)
     response = client.get(URL)
-    assert response.status_code == 403
-    assert "two_factor/core/otp_required.html" in [t.name for t in response.templates]
+    assert response.status_code == 302
+    assert response.url == f"/otp-login/?next={URL}"
     response = client.post(URL)
-    assert response.status_code == 403
-    assert not StaticDevice.objects.exists()
+    assert response.status_code == 302
+    assert StaticDevice.objects.filter(user=user).count() == int(with_device)
+    assert not StaticToken.objects.exists()
 
 
 def test_get_creates_the_device_once(verified_client, user):
@@ -48,7 +57,7 @@ def test_get_creates_the_device_once(verified_client, user):
     device = StaticDevice.objects.get(user=user, name="backup")
     assert response.context["device"] == device
     assert response.context["tokens"] == []
-    assert "any backup tokens yet" in response.content.decode()
+    assert "You don't have any backup codes yet." in response.content.decode()
     verified_client.get(URL)
     assert StaticDevice.objects.filter(user=user).count() == 1
     assert response["Cache-Control"].startswith("max-age=0")

@@ -32,9 +32,11 @@ def test_status_of_an_unknown_user(user_with_totp):
         run("two_factor_status", "alice", "nobody")
 
 
-def test_status_needs_a_username(db):
-    with pytest.raises(CommandError):
-        run("two_factor_status")
+@pytest.mark.parametrize("command", ["two_factor_status", "two_factor_disable"])
+def test_no_username_does_nothing(user_with_totp, command):
+    """As before: zero usernames are accepted (``nargs='*'``); nothing is said or changed."""
+    assert run(command) == ""
+    assert device_count(user_with_totp) == 1
 
 
 def test_disable(user_with_totp, backup_device, other_user):

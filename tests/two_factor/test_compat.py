@@ -27,7 +27,8 @@ PATHS = {
     "two_factor.views.profile": ["ProfileView", "DisableView"],
     "two_factor.views.mixins": ["OTPRequiredMixin"],
     "two_factor.views.utils": ["ExtraSessionStorage", "LoginStorage", "IdempotentSessionWizardView",
-                               "get_remember_device_cookie", "validate_remember_device_cookie"],
+                               "get_remember_device_cookie", "validate_remember_device_cookie",
+                               "class_view_decorator"],
     "two_factor.forms": ["MethodForm", "DeviceValidationForm", "TOTPDeviceForm", "DisableForm",
                          "AuthenticationTokenForm", "BackupTokenForm"],
     "two_factor.utils": ["default_device", "get_otpauth_url", "totp_digits"],
@@ -37,7 +38,7 @@ PATHS = {
     "two_factor.checks": [],
     "two_factor.plugins.registry": ["registry", "MethodRegistry", "MethodBase", "GeneratorMethod",
                                     "MethodNotFoundError"],
-    "two_factor.middleware.threadlocals": ["ThreadLocals"],
+    "two_factor.middleware.threadlocals": ["ThreadLocals", "get_current_request"],
     "django_otp.oath": ["hotp", "totp", "TOTP"],
     "django_otp.util": ["hex_validator", "random_hex", "random_number_token"],
     "django_otp.plugins.otp_totp.models": ["TOTPDevice"],
@@ -252,3 +253,66 @@ def test_threadlocals_async():
     assert iscoroutinefunction(middleware)
     assert async_to_sync(middleware)(request) is response
     assert ThreadLocals.sync_capable and ThreadLocals.async_capable
+
+
+def test_get_current_request_is_always_none(client, with_threadlocals, db):
+    """Old custom gateways import it; we keep no thread-local request (the gateway is given it)."""
+    from two_factor.middleware.threadlocals import get_current_request
+
+    assert get_current_request() is None
+    client.get("/otp/status/")
+    assert get_current_request() is None
+
+
+# Small helpers that old code calls
+
+
+def test_fake_gateway_works_on_the_class_and_on_instances(caplog):
+    from two_factor.gateways.fake import Fake
+    from two_factor.plugins.phonenumber.models import PhoneDevice
+
+    caplog.set_level("INFO", logger="two_factor")
+    device = PhoneDevice(number="+31612345678", method="sms")
+    Fake.make_call(device, "123456")
+    Fake.send_sms(device=device, token="234567")
+    Fake().make_call(device=device, token="345678")
+    Fake().send_sms(device, "456789")
+    assert [record.getMessage() for record in caplog.records] == [
+        'Fake call to +31612345678: "Your token is: 123456"',
+        'Fake SMS to +31612345678: "Your token is: 234567"',
+        'Fake call to +31612345678: "Your token is: 345678"',
+        'Fake SMS to +31612345678: "Your token is: 456789"',
+    ]
+
+
+def test_class_view_decorator_decorates_dispatch():
+    from django.views import View
+
+    from two_factor.views.utils import class_view_decorator
+
+    calls = []
+
+    def tagging(view):
+        def wrapper(request, *args, **kwargs):
+            calls.append(request.path)
+            response = view(request, *args, **kwargs)
+            response["X-Tagged"] = "yes"
+            return response
+        return wrapper
+
+    @class_view_decorator(tagging)
+    class Tagged(View):
+        def get(self, request):
+            return HttpResponse("ok")
+
+    response = Tagged.as_view()(RequestFactory().get("/tagged/"))
+    assert (response.content, response["X-Tagged"], calls) == (b"ok", "yes", ["/tagged/"])
+
+
+def test_login_view_names_its_steps_as_before():
+    from two_factor.views import LoginView
+
+    assert (LoginView.AUTH_STEP, LoginView.TOKEN_STEP, LoginView.BACKUP_STEP) == (
+        "auth", "token", "backup")
+    assert [step for step, _form in LoginView.form_list] == [LoginView.AUTH_STEP, LoginView.TOKEN_STEP,
+                                         LoginView.BACKUP_STEP]

@@ -6,17 +6,27 @@ the COUNT of a correlated subquery with plain integers.
 """
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 
 from django_otp import device_classes, devices_for_user, user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor import events
 from two_factor.flows import login as login_flows
 from two_factor.flows import summary as summary_module
 from two_factor.flows.backup import backup_device, backup_token_count, replace_backup_tokens
+from two_factor.flows.devices import remove_all_devices
+from two_factor.flows.removal import remove_device
+from two_factor.flows.setup import complete_setup, confirm_pending_device
 from two_factor.flows.summary import cached_device_summary, device_summary, has_device
+from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.registry import GeneratorMethod, MethodBase, registry
+from two_factor.plugins.webauthn.flows import add_key
+from two_factor.plugins.webauthn.forms import WebauthnKeyForm
+from two_factor.plugins.webauthn.models import WebauthnDevice
+from two_factor.signals import security_event
 from two_factor.utils import default_device, forget_default_device
 
 
@@ -158,11 +168,11 @@ def test_no_tokens_is_zero(user, django_assert_num_queries):
 
 
 def test_recomputed_after_forget_default_device(user, django_assert_num_queries):
-    user = fresh(user)
-    assert default_device(user) is None
     totp = TOTPDevice.objects.create(user=user, name="default")
+    user = fresh(user)
+    assert default_device(user) == totp and backup_token_count(user) == 0
     make_static(user, tokens=2)
-    assert default_device(user) is None and backup_token_count(user) == 0  # remembered
+    assert backup_token_count(user) == 0  # remembered
     forget_default_device(user)
     assert cached_device_summary(user) is None
     with django_assert_num_queries(2):
@@ -189,6 +199,89 @@ def test_a_new_backup_device_drops_the_summary(user):
     device_summary(user)
     backup_device(user)
     assert cached_device_summary(user) is None
+
+
+# Devices added or removed earlier in the same request are in the summary
+
+
+@pytest.fixture
+def same_request(rf, user):
+    """A request of alice's whose user object has summarised her devices already."""
+    request = rf.post("/")
+    request.user, request.session = fresh(user), SessionStore()
+    device_summary(request.user)
+    return request
+
+
+def summarised(user):
+    return {(row.model, row.pk) for row in device_summary(user).rows}
+
+
+@pytest.mark.parametrize("make", [
+    lambda user: TOTPDevice(key="00" * 20),  # the generator, as the setup wizard builds it
+    lambda user: EmailDevice(email="alice@example.com"),  # the email method
+    lambda user: TOTPDevice.objects.create(user=user, name="default", confirmed=False),  # pending
+])
+def test_the_setup_wizards_device(same_request, make):
+    device = complete_setup(same_request, make(same_request.user))
+    assert summarised(same_request.user) == {(type(device), device.pk)}
+    assert default_device(same_request.user) == device
+
+
+def test_a_backup_phone(same_request, sent_added):
+    phone = PhoneDevice.objects.create(user=same_request.user, name="backup",
+                                       number="+31101234567", method="sms", confirmed=False)
+    assert summarised(same_request.user) == set()  # pending: no device yet
+    assert confirm_pending_device(same_request, phone)
+    assert summarised(same_request.user) == {(PhoneDevice, phone.pk)}
+    assert sent_added == [phone] and phone.confirmed
+
+
+def test_a_backup_phone_confirmed_by_a_concurrent_request(same_request, sent_added):
+    phone = PhoneDevice.objects.create(user=same_request.user, name="backup",
+                                       number="+31101234567", method="sms", confirmed=True)
+    assert not confirm_pending_device(same_request, phone)  # told of by the other request
+    assert summarised(same_request.user) == {(PhoneDevice, phone.pk)}
+    assert sent_added == []
+
+
+def test_another_security_key(same_request, sent_added):
+    form = WebauthnKeyForm(same_request, same_request.user)
+    form.cleaned_data = {"name": "Blue key", "key_handle": "a2V5LWhhbmRsZQ",
+                         "public_key": "cHVibGljLWtleQ", "sign_count": 0,
+                         "user_handle": "dXNlci1oYW5kbGU", "discoverable": True}
+    key = add_key(same_request, form)
+    assert summarised(same_request.user) == {(WebauthnDevice, key.pk)}
+    assert sent_added == [key]
+
+
+def test_a_removed_device(same_request):
+    spare = TOTPDevice.objects.create(user=same_request.user, name="spare")
+    forget_default_device(same_request.user)
+    assert summarised(same_request.user) == {(TOTPDevice, spare.pk)}
+    remove_device(same_request, spare)
+    assert summarised(same_request.user) == set()
+
+
+def test_every_device_removed(same_request):
+    TOTPDevice.objects.create(user=same_request.user, name="default")
+    forget_default_device(same_request.user)
+    assert summarised(same_request.user)
+    remove_all_devices(same_request.user)
+    assert summarised(same_request.user) == set()
+
+
+@pytest.fixture
+def sent_added():
+    added = []
+
+    def receiver(sender, event, device=None, **kwargs):
+        if event == events.DEVICE_ADDED:
+            added.append(device)
+
+    security_event.connect(receiver, dispatch_uid="test_device_summary")
+    yield added
+    security_event.disconnect(dispatch_uid="test_device_summary")
 
 
 # Other devices at sign-in: no method asked when there is nothing else to offer

@@ -11,10 +11,11 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.flows.devices import remove_all_devices
 
-from .conftest import login_password_only
+from .conftest import login_password_only, login_verified
 
 URL = "/account/two_factor/disable/"
 PROFILE = "/account/two_factor/"
+HOME = "/"  # settings.LOGIN_REDIRECT_URL of the tests: where a successful disable goes
 
 
 def device_count(user=None):
@@ -35,17 +36,28 @@ def test_url():
     assert reverse("two_factor:disable") == URL
 
 
-def test_anonymous_is_sent_to_login(client, db):
+def test_anonymous_is_sent_to_login(client, db, settings):
+    settings.LOGIN_URL = "/custom-login/"  # OTP_LOGIN_URL defaults to it, as otp_required does
     response = client.post(URL, {"understand": "on"})
     assert response.status_code == 302
-    assert response.url.startswith(reverse("two_factor:login"))
+    assert response.url == f"/custom-login/?next={URL}"
+    settings.OTP_LOGIN_URL = "two_factor:login"
+    assert client.get(URL).url == f"{reverse('two_factor:login')}?next={URL}"
 
 
-def test_password_only_session_is_refused(client, every_device):
+def test_password_only_session_is_sent_to_otp_login(client, every_device, settings):
+    settings.OTP_LOGIN_URL = "/otp-login/"
     login_password_only(client, every_device)
-    assert client.get(URL).status_code == 403
-    assert client.post(URL, {"understand": "on"}).status_code == 403
+    for response in (client.get(URL), client.post(URL, {"understand": "on"})):
+        assert response.status_code == 302
+        assert response.url == f"/otp-login/?next={URL}"
     assert device_count(every_device) == 4
+
+
+def test_password_only_session_without_device_is_sent_to_otp_login(client, user):
+    login_password_only(client, user)
+    response = client.get(URL)
+    assert response.status_code == 302 and response.url == f"/login/?next={URL}"
 
 
 def test_the_box_must_be_ticked(verified_client, every_device):
@@ -63,7 +75,7 @@ def test_confirmation_removes_every_device(verified_client, every_device, other_
     theirs = TOTPDevice.objects.create(user=other_user, name="default")
     response = verified_client.post(URL, {"understand": "on"})
     assert response.status_code == 302
-    assert response.url == PROFILE
+    assert response.url == HOME
     assert device_count(every_device) == 0
     assert not StaticToken.objects.filter(device__user=every_device).exists()
     assert DEVICE_ID_SESSION_KEY not in verified_client.session
@@ -71,7 +83,21 @@ def test_confirmation_removes_every_device(verified_client, every_device, other_
     # Still signed in, no longer verified: the profile offers setup again.
     profile = verified_client.get(PROFILE)
     assert profile.context["default_device"] is None
-    assert verified_client.get(URL).status_code == 403
+    assert verified_client.get(URL).status_code == 302  # to the sign-in
+
+
+def test_success_goes_to_login_redirect_url_or_success_url(client, user, settings, monkeypatch):
+    from two_factor.views import DisableView
+
+    def disable():
+        login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
+        return client.post(URL, {"understand": "on"}).url
+
+    assert DisableView.success_url is None
+    settings.LOGIN_REDIRECT_URL = "two_factor:profile"  # a URL name
+    assert disable() == PROFILE
+    monkeypatch.setattr(DisableView, "success_url", "/after-disable/")
+    assert disable() == "/after-disable/"
 
 
 @pytest.mark.parametrize("target", ["/otp/status/", "/account/two_factor/backup/tokens/?a=1"])
@@ -86,7 +112,7 @@ def test_a_safe_next_is_followed(verified_client, target):
 def test_an_external_next_is_refused(verified_client, target):
     response = verified_client.post(URL, {"understand": "on", "next": target})
     assert response.status_code == 302
-    assert response.url == PROFILE
+    assert response.url == HOME
     assert target not in verified_client.get(f"{URL}?next={target}").content.decode()
 
 

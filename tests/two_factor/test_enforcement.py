@@ -226,13 +226,20 @@ def test_grace_period_warns_once_then_redirects(superusers_enforced, client, sup
     assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])
 
 
+@pytest.mark.parametrize("by_group", [False, True])
 def test_grace_period_costs_no_query_once_warned(superusers_enforced, client, superuser,
-                                                 django_assert_num_queries):
-    """After the warning, a page in the grace period asks nothing more of the database."""
+                                                 django_assert_num_queries, by_group):
+    """After the warning, a page in the grace period asks nothing more of the database: not
+    even the groups query, when a group is what covers the user."""
+    if by_group:
+        superusers_enforced.TWO_FACTOR_ENFORCE_SUPERUSERS = False
+        superusers_enforced.TWO_FACTOR_ENFORCE_GROUPS = ["admins"]
+        superuser.groups.add(Group.objects.create(name="admins"))
     TOTPDevice.objects.create(user=superuser, name="default")
     login_password_only(client, superuser)
     superusers_enforced.TWO_FACTOR_ENFORCE_GRACE_PERIOD = GRACE
-    client.get(PAGE)  # the warning is shown
+    warned = client.get(PAGE)
+    assert "From " in str(next(iter(get_messages(warned.wsgi_request))))  # the warning is shown
     superusers_enforced.MIDDLEWARE = django_settings.MIDDLEWARE
     without = count_queries(same_browser(client), PAGE)
     superusers_enforced.MIDDLEWARE = [*django_settings.MIDDLEWARE, ENFORCE]

@@ -1,6 +1,8 @@
 """``LoginView`` driven through the test client: the password, then a token or a backup token."""
 
 import json
+from unittest import mock
+from unittest.mock import ANY
 
 import pytest
 from django.conf import settings as django_settings
@@ -106,7 +108,7 @@ def test_wrong_password_is_a_form_error(client, user_with_totp):
     response = post_password(client, password="wrong")
     assert current_step(response) == "auth"
     assert response.context["wizard"]["form"].errors
-    assert "authenticated_user" not in json.dumps(dict(client.session))
+    assert "user_pk" not in json.dumps(dict(client.session))
 
 
 def test_csrf_is_enforced(user):
@@ -165,8 +167,9 @@ def test_the_password_never_enters_the_session(client, user_with_totp):
     assert wizard["step_data"] == {"auth": {}}
     assert wizard["validated_step_data"] == {"auth": {}}
     assert set(wizard["extra_data"]) == {"started", "auth_hash", "device"}
-    assert wizard["authenticated_user"] == [str(user_with_totp.pk),
-                                            "django.contrib.auth.backends.ModelBackend"]
+    # The two keys of django-two-factor-auth's LoginStorage, which sites' tests read.
+    assert wizard["user_pk"] == str(user_with_totp.pk)
+    assert wizard["user_backend"] == "django.contrib.auth.backends.ModelBackend"
 
 
 def test_session_key_is_cycled(client, user_with_totp, default_totp):
@@ -206,6 +209,15 @@ def test_user_verified_signal(client, user_with_totp, default_totp):
     assert kwargs["user"] == user_with_totp
     assert kwargs["device"] == default_totp
     assert kwargs["request"].path == URL
+
+
+def test_user_verified_as_old_tests_patch_it(client, user_with_totp, default_totp):
+    """The patch target and the call that tests written for django-two-factor-auth use."""
+    with mock.patch("two_factor.views.core.signals.user_verified.send") as send:
+        post_password(client)
+        send.assert_not_called()
+        assert post_token(client, totp_now(default_totp)).status_code == 302
+    send.assert_called_with(sender=ANY, request=ANY, user=user_with_totp, device=default_totp)
 
 
 def test_no_signal_without_device(client, user):
@@ -340,6 +352,18 @@ def test_redirect_authenticated_user(client, user_with_totp, default_totp):
     assert response.status_code == 302 and response["Location"] == "/after/"
 
 
+@pytest.mark.urls(__name__)
+def test_redirect_authenticated_user_to_the_login_page_is_a_loop(verified_client, settings):
+    url = reverse("redirecting-login")
+    settings.LOGIN_REDIRECT_URL = url
+    with pytest.raises(ValueError, match="Redirection loop.*LOGIN_REDIRECT_URL"):
+        verified_client.get(url)
+    with pytest.raises(ValueError, match="Redirection loop"):
+        verified_client.get(f"{url}?next={url}")
+    settings.LOGIN_REDIRECT_URL = "/after/"
+    assert verified_client.get(url)["Location"] == "/after/"
+
+
 def test_authenticated_user_sees_the_form_by_default(verified_client):
     assert verified_client.get(URL).status_code == 200
 
@@ -361,7 +385,7 @@ def test_timeout_between_the_steps(client, user_with_totp, default_totp, monkeyp
     assert current_step(response) == "auth"
     assert "Your sign-in timed out, please start again." in response.content.decode()
     assert signed_in_user_id(client) is None
-    assert "authenticated_user" not in json.dumps(dict(client.session))
+    assert "user_pk" not in json.dumps(dict(client.session))
     # The token was not used up, and the next sign-in works.
     post_password(client)
     assert post_token(client, totp_now(default_totp)).status_code == 302
@@ -624,8 +648,20 @@ def test_expired_wizard(client, user_with_totp, default_totp):
 def test_garbage_in_the_stored_wizard_is_not_a_500(client, user_with_totp, default_totp):
     post_password(client)
     session = client.session
-    session["wizard_login_view"]["authenticated_user"] = ["not-a-pk", "no.such.Backend"]
+    session["wizard_login_view"].update(user_pk="not-a-pk", user_backend="no.such.Backend")
     session["wizard_login_view"]["extra_data"]["started"] = "yesterday"
+    session.save()
+    response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_a_sign_in_stored_in_an_older_layout_starts_again(client, user_with_totp, default_totp):
+    """A sign-in in progress across a deploy that changed how the user is kept: no 500."""
+    post_password(client)
+    session = client.session
+    wizard = session["wizard_login_view"]
+    wizard["authenticated_user"] = [wizard.pop("user_pk"), wizard.pop("user_backend")]
     session.save()
     response = post_token(client, totp_now(default_totp))
     assert current_step(response) == "auth"
@@ -770,7 +806,7 @@ def test_token_step_has_a_cancel_link_that_starts_over(client, user_with_totp):
     assert response.context["cancel_url"] == URL + "?next=/x/"
     assert 'href="/account/login/?next=/x/"' in response.content.decode()
     assert current_step(client.get(response.context["cancel_url"])) == "auth"
-    assert "authenticated_user" not in client.session["wizard_login_view"]
+    assert "user_pk" not in client.session["wizard_login_view"]
     assert current_step(post_token(client, "123456")) == "auth"
 
 

@@ -1,6 +1,7 @@
 """``OTPRequiredMixin``: each attribute and hook of the class reference, through the client."""
 
 import pytest
+from django.urls import reverse
 
 from two_factor.views.mixins import OTPRequiredMixin
 
@@ -8,7 +9,7 @@ from .conftest import login_password_only
 
 pytestmark = pytest.mark.urls("tests.two_factor.urls_mixins")
 
-LOGIN = "/account/login/"
+LOGIN = "/account/login/"  # two_factor:login, the default of login_url (not LOGIN_URL)
 
 
 def test_documented_defaults():
@@ -63,13 +64,49 @@ def test_unverified_user_without_device_gets_the_explanation(unverified_client):
     assert LOGIN not in page
 
 
-def test_unverified_user_with_device_is_offered_to_sign_in(client, user_with_totp):
+def test_the_explanation_is_permission_denied_with_a_setup_button(unverified_client):
+    page = unverified_client.get("/protected/").content.decode()
+    assert "<h1>Permission Denied</h1>" in page
+    assert ">Enable Two-Factor Authentication</a>" in page
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/protected/", f"{LOGIN}?next=/protected/"),
+    ("/custom-login-url/", "/custom-login/?next=/custom-login-url/"),
+    ("/custom-field/", f"{LOGIN}?goto=/custom-field/"),
+    ("/overridden/", "/from-get-login-url/?next=/overridden/"),
+    ("/raise-unverified/", f"{LOGIN}?next=/raise-unverified/"),
+    ("/verification-url/", f"{LOGIN}?next=/verification-url/"),
+])
+def test_unverified_user_with_default_device_is_sent_to_login(client, user_with_totp, path, expected):
+    """Such a user signs in with the device: the login URL, as for anonymous users."""
     login_password_only(client, user_with_totp)
-    response = client.get("/custom-field/")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.url == expected
+
+
+def test_unverified_user_with_default_device_and_raise_anonymous(client, user_with_totp):
+    login_password_only(client, user_with_totp)
+    response = client.get("/raise-anonymous/")
     assert response.status_code == 403
-    page = response.content.decode()
-    assert f'href="{LOGIN}?goto=/custom-field/"' in page
-    assert "/account/two_factor/setup/" not in page
+    assert "two_factor/core/otp_required.html" not in [t.name for t in response.templates]
+
+
+def test_unverified_user_with_a_non_default_device_gets_the_explanation(client, user, backup_device):
+    login_password_only(client, user)
+    response = client.get("/protected/")
+    assert response.status_code == 403
+    assert response.templates[0].name == "two_factor/core/otp_required.html"
+
+
+@pytest.mark.django_db
+def test_login_url_defaults_to_the_sign_in_not_the_login_url_setting(client, settings):
+    """The class reference: ``login_url`` "defaults to two_factor:login"."""
+    settings.LOGIN_URL = "/custom-login/"
+    assert reverse("two_factor:login") == LOGIN
+    assert client.get("/protected/").url == f"{LOGIN}?next=/protected/"
+    assert OTPRequiredMixin().get_login_url() == LOGIN
 
 
 def test_raise_unverified(unverified_client):

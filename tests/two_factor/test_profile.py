@@ -80,7 +80,7 @@ def test_user_with_an_authenticator_app(client, user_with_totp, default_totp):
     assert response.context["default_device_type"] == "TOTPDevice"
     assert response.context["default_method"] is registry.get_method("generator")
     page = response.content.decode()
-    assert "Please enter the token shown by your authenticator app." in page
+    assert "Use your authenticator app" in page  # the action, not the token-step sentence
     assert "Token generator" in page
     assert f'href="{reverse("two_factor:backup_tokens")}"' in page
     assert f'href="{reverse("two_factor:disable")}"' in page

@@ -12,15 +12,16 @@ from django.test import AsyncClient, Client, RequestFactory
 from django.urls import include, path, reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor import events
 from two_factor.flows import reauth, removal
+from two_factor.flows.backup import is_backup_device
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.webauthn import challenges
 from two_factor.plugins.webauthn.models import WebauthnDevice
-from two_factor.signals import security_event
+from two_factor.signals import security_event, user_verified
 from two_factor.views.mixins import reauthentication_required
 
 from .conftest import PASSWORD, age_session, login_password_only, login_verified
@@ -29,6 +30,7 @@ from .test_remember import sign_in_remembering, sign_out
 
 AGE = 300
 REAUTH = reverse("two_factor:reauthenticate")
+LOGIN = reverse("two_factor:login")
 PROFILE = reverse("two_factor:profile")
 DISABLE = reverse("two_factor:disable")
 BACKUP = reverse("two_factor:backup_tokens")
@@ -326,21 +328,47 @@ def test_a_remembered_sign_in_over_another_users_session_needs_one(
     assert_walled(client.get(DISABLE), DISABLE)
 
 
-def test_the_receiver_tells_a_remembered_sign_in_by_its_password_step(rf, user):
-    """Even when the sign-in emptied the session (another user's), the posted step tells."""
-    remembered = rf.post("/account/login/", {"login_view-current_step": "auth"})
-    by_token = rf.post("/account/login/", {"login_view-current_step": "token"})
-    passkey = rf.post("/passkey/", {"credential": "{}"})
-    for request in (remembered, by_token, passkey):
+def test_a_backup_token_sign_in_needs_no_reauthentication(client, user_with_totp, default_totp,
+                                                          backup_device):
+    post_password(client)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    assert post_token(client, "backup01", step="backup").status_code == 302
+    assert client.get(DISABLE).status_code == 200
+
+
+def test_any_senders_signal_counts_as_a_token(rf, user):
+    """A site's own sender of ``user_verified`` (the documented arguments, or more) marks the
+    session as recently verified."""
+    requests = {}
+    for case, extra in [("documented", {}), ("with more", {"remembered": True})]:
+        request = requests[case] = rf.post("/account/login/", {"login_view-current_step": "auth"})
         request.session = {reauth.VERIFIED_AT_SESSION_KEY: 1}
-        reauth.on_user_verified(sender=None, request=request, user=user, device=None)
-    assert reauth.VERIFIED_AT_SESSION_KEY not in remembered.session
-    assert by_token.session[reauth.VERIFIED_AT_SESSION_KEY] > 1
-    assert passkey.session[reauth.VERIFIED_AT_SESSION_KEY] > 1
-    # A sender that knows may say so.
-    by_token.session = {}
-    reauth.on_user_verified(sender=None, request=by_token, user=user, device=None, remembered=True)
-    assert reauth.VERIFIED_AT_SESSION_KEY not in by_token.session
+        user_verified.send(sender="my_site.views", request=request, user=user, device=None,
+                           **extra)
+    assert requests["documented"].session[reauth.VERIFIED_AT_SESSION_KEY] > 1
+    assert requests["with more"].session[reauth.VERIFIED_AT_SESSION_KEY] > 1
+
+
+def test_the_signal_has_the_documented_arguments_only(client, user_with_totp, default_totp,
+                                                      settings):
+    """By token and by remember cookie alike: ``request``, ``user``, ``device``; the sign-in
+    tells re-authentication itself that the cookie's is no recent proof."""
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = 3600
+    calls = []
+
+    def receiver(sender, **kwargs):
+        calls.append(sorted(kwargs))
+
+    user_verified.connect(receiver)
+    try:
+        sign_in_remembering(client, default_totp)  # by token
+        assert reauth.VERIFIED_AT_SESSION_KEY in client.session
+        sign_out(client)
+        post_password(client)  # by cookie
+        assert reauth.VERIFIED_AT_SESSION_KEY not in client.session
+    finally:
+        user_verified.disconnect(receiver)
+    assert calls == [["device", "request", "signal", "user"]] * 2
 
 
 def test_the_setting_off_records_nothing(client, user_with_totp, default_totp, settings):
@@ -461,6 +489,39 @@ def test_backup_token(stale_client, default_totp, backup_device):
     response = reauthenticate(stale_client, backup_device, DISABLE, token="backup02")
     assert response.url == DISABLE
     assert not backup_device.token_set.filter(token="backup02").exists()
+
+
+def test_a_backup_token_is_told_of_as_at_sign_in(stale_client, default_totp, backup_device,
+                                                 sent_events):
+    reauthenticate(stale_client, backup_device, token="nope0000")  # refused: not told of
+    backup_device.throttle_reset()
+    assert reauthenticate(stale_client, backup_device, DISABLE, token="backup02").url == DISABLE
+    assert [(event, device) for event, device, _extra in sent_events] == [
+        (events.VERIFICATION_FAILED, backup_device), (events.BACKUP_TOKEN_USED, backup_device),
+        (events.REAUTHENTICATED, backup_device)]
+
+
+def test_a_backup_token_given_as_any_token_is_told_of(client, user, backup_device, sent_events):
+    """A user whose only device is their backup tokens: the page takes any token of theirs."""
+    login_verified(client, user, backup_device)
+    age_session(client)
+    assert client.post(REAUTH, {"otp_token": "backup03", "next": DISABLE}).url == DISABLE
+    assert [event for event, _device, _extra in sent_events] == [
+        events.BACKUP_TOKEN_USED, events.REAUTHENTICATED]
+
+
+def test_another_static_device_is_no_backup_device(stale_client, user_with_totp, default_totp,
+                                                   backup_device, other_user, sent_events):
+    spare = StaticDevice.objects.create(user=user_with_totp, name="spare")
+    spare.token_set.create(token="spare001")
+    theirs = StaticDevice.objects.create(user=other_user, name="backup")
+    unconfirmed = StaticDevice(user=user_with_totp, name="backup", confirmed=False)
+    assert is_backup_device(user_with_totp, backup_device)
+    for device in (spare, theirs, unconfirmed, default_totp, None):
+        assert not is_backup_device(user_with_totp, device)
+    # Neither the sign-in nor this page takes a token of ``spare``.
+    assert reauthenticate(stale_client, spare, token="spare001").status_code == 400
+    assert sent_events == []
 
 
 def test_no_backup_tokens_left(stale_client, default_totp):

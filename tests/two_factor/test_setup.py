@@ -26,7 +26,7 @@ from .conftest import login_password_only, login_verified
 SETUP = "/account/two_factor/setup/"
 QR = "/account/two_factor/qrcode/"
 COMPLETE = "/account/two_factor/setup/complete/"
-LOGIN = "/account/login/"
+LOGIN = "/login/"  # settings.LOGIN_URL of the tests
 FAKE_KEY = "3132333435363738393031323334353637383930"
 
 
@@ -136,14 +136,21 @@ def test_method_step_shown_with_two_methods(setup_client, user, fake_method):
     assert not HOTPDevice.objects.exists()
 
 
-def test_secret_never_in_page(setup_client):
-    key, first = to_generator(setup_client, with_page=True)
-    again = post_step(setup_client, "generator", {"token": "000000x"}).content.decode()
+def test_generator_step_shows_the_qr_code_and_the_key_to_type(setup_client):
+    """The secret in base32 (as apps ask for it) for manual entry; never in hex."""
+    setup_client.get(SETUP)
+    response = post_step(setup_client, "welcome")
+    key = setup_client.session[SECRET_SESSION_KEY]
+    again = post_step(setup_client, "generator", {"token": "000000x"})
     base32 = b32encode(unhexlify(key)).decode().rstrip("=")
-    for html in (first, again):
+    for page in (response, again):
+        html = page.content.decode()
         assert '<img src="/account/two_factor/qrcode/" alt="' in html
+        assert f"<code class=\"two-factor-secret-key\">{base32}</code>" in html
         assert key not in html.lower()
-        assert base32 not in html.upper()
+        assert page.context["QR_URL"] == QR
+        assert page.context["secret_key"] == base32
+        assert page.context["otpauth_url"] == _expected_url(key)
 
 
 def test_wrong_token_is_form_error(setup_client, user):
@@ -229,6 +236,22 @@ def test_registered_method_adds_step_and_validation(setup_client, user, fake_met
     assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
 
 
+def test_validation_step_context_has_the_device(setup_client, user, fake_method):
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    post_step(setup_client, "method", {"method": "fake"})
+    response = post_step(setup_client, "fake", {"label": "mine"})
+    assert current_step(response) == "validation"
+    assert response.context["device"] == HOTPDevice.objects.get(user=user)
+    assert "secret_key" not in response.context
+
+
+def test_setup_complete_lists_no_phone_methods_without_the_plugin_methods(verified_client):
+    response = verified_client.get(COMPLETE)
+    assert response.context["phone_methods"] == []
+    assert "/account/two_factor/phone/register/" not in response.content.decode()
+
+
 def test_cancel_in_validation_removes_pending_device(setup_client, user, fake_method):
     setup_client.get(SETUP)
     post_step(setup_client, "welcome")
@@ -249,20 +272,25 @@ def test_unknown_method_code_is_form_error(setup_client, fake_method):
 
 # Who may use the wizard.
 
-def test_anonymous_redirected_to_login(client, db):
+@pytest.mark.parametrize("login_url, expected", [("/custom-login/", "/custom-login/"),
+                                                 ("two_factor:login", "/account/login/")])
+def test_anonymous_redirected_to_login_url(client, db, settings, login_url, expected):
+    """As ``login_required``: Django's LOGIN_URL (a path or a URL name), with ``next``."""
+    settings.LOGIN_URL = login_url
     for url in (SETUP, QR, COMPLETE):
         response = client.get(url)
         assert response.status_code == 302
-        assert response.url == f"{LOGIN}?next={url}"
+        assert response.url == f"{expected}?next={url}"
     response = client.post(SETUP, {"setup_view-current_step": "welcome"})
-    assert response.status_code == 302 and response.url.startswith(LOGIN)
+    assert response.status_code == 302 and response.url == f"{expected}?next={SETUP}"
 
 
-def test_password_only_user_with_device_refused(client, user_with_totp, default_totp):
+def test_password_only_user_with_device_refused(client, user_with_totp, default_totp, settings):
+    settings.OTP_LOGIN_URL = "/otp-login/"
     login_password_only(client, user_with_totp)
     response = client.get(SETUP)
     assert response.status_code == 403
-    assert f'href="{LOGIN}?next=' in response.content.decode()
+    assert f'href="/otp-login/?next={SETUP}"' in response.content.decode()
     session = client.session
     session[SECRET_SESSION_KEY] = key = "ab" * 20
     session.save()
@@ -327,7 +355,7 @@ def test_qr_svg_of_the_setup_url(setup_client):
     assert response.content == _svg(_expected_url(key))
     parts = urlsplit(_expected_url(key))
     query = parse_qs(parts.query)
-    assert (parts.scheme, parts.netloc, unquote(parts.path)) == ("otpauth", "totp", "/testserver:alice")
+    assert (parts.scheme, parts.netloc, unquote(parts.path)) == ("otpauth", "totp", "/testserver: alice")
     assert query["secret"] == [b32encode(unhexlify(key)).decode().rstrip("=")]
     assert query["issuer"] == ["testserver"] and query["digits"] == ["6"]
 

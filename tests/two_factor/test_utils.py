@@ -12,6 +12,8 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.flows.backup import backup_token_count
+from two_factor.flows.summary import has_device
 from two_factor.utils import default_device, forget_default_device, get_otpauth_url, totp_digits
 
 KEY = b"12345678901234567890"
@@ -123,20 +125,43 @@ def test_remembered_on_the_user_object(user, django_assert_num_queries):
     assert default_device(fresh(user)) is None  # another user object asks again
 
 
-def test_none_is_remembered_too(user, django_assert_num_queries):
+def test_none_is_not_remembered(user, django_assert_num_queries):
+    """As django-two-factor-auth: a device named ``default`` made after a None is found."""
     user = fresh(user)
     assert default_device(user) is None
+    with django_assert_num_queries(1):
+        assert default_device(user) is None  # asked again
+    device = TOTPDevice.objects.create(user=user, name="default")  # no forget_default_device()
+    assert default_device(user) == device
     with django_assert_num_queries(0):
+        assert default_device(user) == device  # found: remembered
+
+
+def test_a_summary_without_default_device_is_not_trusted_by_default_device(user):
+    TOTPDevice.objects.create(user=user, name="phone")
+    user = fresh(user)
+    assert has_device(user)  # the summary: no default device
+    device = TOTPDevice.objects.create(user=user, name="default")
+    assert default_device(user) == device
+
+
+def test_summary_users_ask_once_for_a_user_without_default_device(user,
+                                                                 django_assert_num_queries):
+    TOTPDevice.objects.create(user=user, name="phone")
+    user = fresh(user)
+    with django_assert_num_queries(1):
         assert default_device(user) is None
+        assert has_device(user) and backup_token_count(user) == 0
 
 
 def test_forget_default_device(user):
+    TOTPDevice.objects.create(user=user, name="default")
     user = fresh(user)
-    assert default_device(user) is None
-    device = TOTPDevice.objects.create(user=user, name="default")
-    assert default_device(user) is None
+    found = default_device(user)
+    TOTPDevice.objects.filter(pk=found.pk).delete()
+    assert default_device(user) is found  # remembered
     forget_default_device(user)
-    assert default_device(user) == device
+    assert default_device(user) is None
     forget_default_device(user)
     forget_default_device(user)  # nothing remembered: no error
 
@@ -150,44 +175,55 @@ def parse(url):
     return parts.scheme, parts.netloc, unquote(parts.path), query
 
 
+def test_otpauth_url_exactly_as_django_two_factor_auth_wrote_it():
+    assert get_otpauth_url(accountname="bouke@example.com", secret="abcdef123",
+                           issuer="example.com") == (
+        "otpauth://totp/example.com%3A%20bouke%40example.com"
+        "?secret=abcdef123&digits=6&issuer=example.com")
+    assert get_otpauth_url(accountname="bouke@example.com", secret="abcdef123") == (
+        "otpauth://totp/bouke%40example.com?secret=abcdef123&digits=6")
+
+
 def test_otpauth_url_with_issuer_and_digits():
-    scheme, kind, label, query = parse(get_otpauth_url("alice@example.com", KEY_B32, "Example Co", 8))
-    assert (scheme, kind, label) == ("otpauth", "totp", "/Example Co:alice@example.com")
-    assert query["secret"] == KEY_B32
-    assert query["issuer"] == "Example Co"
-    assert query["digits"] == "8"
+    url = get_otpauth_url("alice@example.com", KEY_B32, "Example Co", 8)
+    assert url == (f"otpauth://totp/Example%20Co%3A%20alice%40example.com"
+                   f"?secret={KEY_B32}&digits=8&issuer=Example+Co")
+    scheme, kind, label, query = parse(url)
+    assert (scheme, kind, label) == ("otpauth", "totp", "/Example Co: alice@example.com")
+    assert query == {"secret": KEY_B32, "digits": "8", "issuer": "Example Co"}
 
 
-def test_otpauth_url_from_raw_bytes_equals_base32():
-    assert get_otpauth_url("alice", KEY, "Example") == get_otpauth_url("alice", KEY_B32, "Example")
-
-
-def test_otpauth_url_base32_as_apps_show_it():
-    """Lowercase, grouped with spaces, unpadded: all the same secret."""
-    spaced = " ".join(KEY_B32[i:i + 4] for i in range(0, len(KEY_B32), 4)).lower()
-    assert get_otpauth_url("alice", spaced) == get_otpauth_url("alice", KEY)
-    odd_key = b"\x01\x02\x03\x04\x05\x06\x07"  # 7 bytes: base32 needs padding
-    unpadded = b32encode(odd_key).decode().rstrip("=")
-    assert parse(get_otpauth_url("alice", unpadded))[3]["secret"] == unpadded
+def test_otpauth_url_passes_the_secret_through():
+    """Any string, as given: no decoding, no validation, no padding added or removed."""
+    for secret in ("abcdef123", "not base32!", KEY_B32.lower(), KEY_B32[:-3]):
+        assert parse(get_otpauth_url("alice", secret))[3]["secret"] == secret
 
 
 def test_otpauth_url_without_issuer():
-    _scheme, _kind, label, query = parse(get_otpauth_url("alice", KEY))
-    assert label == "/alice"
-    assert "issuer" not in query
+    url = get_otpauth_url("al:ice", KEY_B32)
+    assert url == f"otpauth://totp/al%3Aice?secret={KEY_B32}&digits=6"
+    assert "issuer" not in parse(url)[3] and "algorithm" not in url
 
 
 def test_otpauth_url_quotes_the_label():
-    url = get_otpauth_url("alice smith", KEY, "Big Corp")
-    assert " " not in url
-    assert parse(url)[2] == "/Big Corp:alice smith"
+    url = get_otpauth_url("alice smith", KEY_B32, "Big Corp")
+    assert url.startswith("otpauth://totp/Big%20Corp%3A%20alice%20smith?")
+    assert parse(url)[2] == "/Big Corp: alice smith"
+
+
+def test_otpauth_url_of_the_setup_reads_back_from_its_qr_code():
+    pytest.importorskip("zxingcpp")
+    from tests.django_otp.test_qr import read_back
+
+    url = get_otpauth_url("alice@example.com", KEY_B32, "Example Site", 6)
+    assert read_back(url) == [url]
 
 
 def test_otpauth_url_digits_default_to_the_setting():
-    assert parse(get_otpauth_url("alice", KEY))[3]["digits"] == "6"
+    assert parse(get_otpauth_url("alice", KEY_B32))[3]["digits"] == "6"
     with override_settings(TWO_FACTOR_TOTP_DIGITS=8):
-        assert parse(get_otpauth_url("alice", KEY))[3]["digits"] == "8"
-        assert parse(get_otpauth_url("alice", KEY, digits=6))[3]["digits"] == "6"
+        assert parse(get_otpauth_url("alice", KEY_B32))[3]["digits"] == "8"
+        assert parse(get_otpauth_url("alice", KEY_B32, digits=6))[3]["digits"] == "6"
 
 
 # totp_digits

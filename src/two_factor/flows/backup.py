@@ -29,6 +29,14 @@ def backup_device(user: Any, *, create: bool = True,
     return device
 
 
+def is_backup_device(user: Any, device: Any) -> bool:
+    """Whether ``device`` is ``user``'s backup device, the kind ``backup_device(user,
+    confirmed=True)`` finds for the sign-in's backup step: a confirmed StaticDevice of theirs
+    named ``backup``."""
+    return (isinstance(device, StaticDevice) and device.user_id == getattr(user, "pk", None)
+            and device.name == BACKUP_DEVICE_NAME and device.confirmed)
+
+
 def backup_token_count(user: Any) -> int:
     """How many unused backup tokens the user has left to sign in with: the tokens of their
     confirmed StaticDevice(s) named ``backup``.

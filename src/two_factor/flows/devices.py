@@ -1,4 +1,5 @@
-"""A user's devices as a whole: what the profile shows, and removing them all (disable)."""
+"""A user's devices as a whole: what the profile shows, telling of an added device, and removing
+them all (disable)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,25 @@ from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 
 from ..conf import settings
+from ..events import DEVICE_ADDED, emit
 from ..plugins.registry import registry
 from ..utils import default_device, forget_default_device
 from .backup import backup_token_count
+
+
+def device_added(request: Any, device: Any, *, announce: bool = True) -> None:
+    """``device`` is a new confirmed device of ``request.user``: every way of adding one (the
+    setup wizard, a backup phone, another security key) ends here.
+
+    What this request remembers of the user's devices (the default device, the device summary)
+    is dropped, so that code running later in the request sees the new one; then
+    ``DEVICE_ADDED`` is emitted, unless ``announce`` is False (a concurrent request added the
+    device first, and told of it).
+    """
+    user = request.user
+    forget_default_device(user)
+    if announce:
+        emit(request, DEVICE_ADDED, user=user, device=device)
 
 
 def remove_all_devices(user: Any) -> int:

@@ -26,7 +26,7 @@ from ..events import VERIFIED, emit
 from ..plugins.registry import registry
 from ..signals import user_verified
 from ..utils import default_device, is_verified
-from . import backup
+from . import backup, reauth
 from .remember import remember_cookies, validate_remember_device_cookie, well_formed
 from .session import login as session_login
 from .summary import SummaryRow, cached_device_summary, device_summary, has_device
@@ -240,14 +240,20 @@ USER_VERIFIED_SENDER = "two_factor.views.core"
 
 
 def complete_sign_in(request: Any, user: Any, device: Device | None,
-                     sender: Any = USER_VERIFIED_SENDER) -> None:
+                     sender: Any = USER_VERIFIED_SENDER, *, remembered: bool = False) -> None:
     """Sign ``user`` in (a new session key), verified by ``device`` when there is one.
 
     The key is renewed also when the session already belongs to ``user`` (signed in with a
     password only, say): a session that gains a verification gets a new key.
+    ``user_verified`` is sent with ``request``, ``user`` and ``device``, nothing more, as
+    django-two-factor-auth sends it. ``remembered``: a remember cookie vouched for ``device``
+    (no token was checked): re-authentication is told directly that this sign-in is no recent
+    proof of identity (its receiver of ``user_verified`` took it for a token).
     """
     session_login(request, user)
     if device is not None:
         django_otp.login(request, device)
         user_verified.send(sender=sender, request=request, user=user, device=device)
+        if remembered:
+            reauth.forget(request)
         emit(request, VERIFIED, user=user, device=device)

@@ -5,7 +5,8 @@ they are (an int timestamp under ``VERIFIED_AT_SESSION_KEY``):
 
 - a sign-in: the password (``user_logged_in``), and for a user with devices a token of one
   (``two_factor.signals.user_verified``); a sign-in that a remember-this-browser cookie
-  vouched for is no proof of presence, and leaves no record;
+  vouched for is no proof of presence, and leaves no record (``flows.login.complete_sign_in``
+  calls :func:`forget` after sending the signal);
 - the re-authentication page (``two_factor.views.reauth``): a token, or the password of a user
   who has no device yet.
 
@@ -27,6 +28,7 @@ from django_otp.models import Device
 from .. import events
 from ..conf import settings
 from ..utils import is_verified
+from .backup import is_backup_device
 from .session import renew_session_key
 from .summary import has_device
 
@@ -94,16 +96,6 @@ def needs_password(user: Any) -> bool:
 # Receivers (connected in ``two_factor.apps``)
 
 
-def signed_in_by_remember_cookie(request: Any) -> bool:
-    """Whether the sign-in that ends in ``request`` skipped the token step for a remember cookie.
-
-    The login wizard ends on its password step (``auth``) only then: a sign-in that checks a
-    token ends on the token or backup step, a passkey outside the wizard.
-    """
-    post = getattr(request, "POST", None) or {}
-    return any(key.endswith("-current_step") and value == "auth" for key, value in post.items())
-
-
 def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     """``user_logged_in``: the password was just checked (a token may follow, see below)."""
     if enabled() and request is not None and hasattr(request, "session"):
@@ -112,16 +104,9 @@ def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwar
 
 def on_user_verified(sender: Any, request: Any = None, user: Any = None, device: Any = None,
                      **kwargs: Any) -> None:
-    """``two_factor.signals.user_verified``: a token verified the sign-in, unless a remember
-    cookie did (a sender may say so with ``remembered=True``)."""
-    if not enabled() or request is None or not hasattr(request, "session"):
-        return
-    remembered = kwargs.get("remembered")
-    if remembered is None:
-        remembered = signed_in_by_remember_cookie(request)
-    if remembered:
-        forget(request)
-    else:
+    """``two_factor.signals.user_verified``: a device verified the sign-in (any sender's signal
+    counts; a sign-in by remember cookie is undone by ``flows.login.complete_sign_in``)."""
+    if enabled() and request is not None and hasattr(request, "session"):
         mark_verified(request)
 
 
@@ -130,13 +115,18 @@ def on_user_verified(sender: Any, request: Any = None, user: Any = None, device:
 
 def complete_with_device(request: Any, device: Device, was_verified: bool) -> None:
     """A token of ``device`` was accepted: the session is verified (by it, unless it already
-    was) and recently so. ``was_verified``: whether it was verified before the token."""
+    was) and recently so. ``was_verified``: whether it was verified before the token.
+
+    A backup token (``device`` is the user's backup device) is told of as at sign-in:
+    ``BACKUP_TOKEN_USED``, then ``REAUTHENTICATED``."""
     if not was_verified:
         # The session gains a verification: give it a new key, as a sign-in does.
         renew_session_key(request.session)
         django_otp.login(request, device)
     mark_verified(request)
     request.session.pop(PASSWORD_FAILURES_SESSION_KEY, None)
+    if is_backup_device(request.user, device):
+        events.emit(request, events.BACKUP_TOKEN_USED, device=device)
     events.emit(request, events.REAUTHENTICATED, device=device, method="token")
 
 

@@ -22,7 +22,6 @@ from django_otp import crypto
 from django_otp.conf import settings as otp_settings
 from django_otp.util import random_hex
 
-from ..events import DEVICE_ADDED, emit
 from ..utils import (
     default_device,
     forget_default_device,
@@ -30,6 +29,7 @@ from ..utils import (
     is_verified,
     totp_digits,
 )
+from .devices import device_added
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -159,6 +159,17 @@ def complete_setup(request: HttpRequest, device: Device) -> Device:
         device.confirmed = True
         device.save()
     django_otp.login(request, device)
-    forget_default_device(user)
-    emit(request, DEVICE_ADDED, user=user, device=device)
+    device_added(request, device)
     return device
+
+
+def confirm_pending_device(request: HttpRequest, device: Device) -> bool:
+    """Confirm ``device``, a pending device of ``request.user`` whose first token was just
+    checked (a backup phone, say), with one conditional UPDATE: of two concurrent requests one
+    confirms it. Returns whether this request did (and so told of it)."""
+    confirmed = bool(type(device)._default_manager.filter(
+        pk=device.pk, user=request.user, confirmed=False).update(confirmed=True))
+    if confirmed:
+        device.confirmed = True
+    device_added(request, device, announce=confirmed)
+    return confirmed

@@ -6,9 +6,12 @@ many tokens it has left. From it ``two_factor.utils.default_device`` picks the d
 ``flows.backup.backup_token_count`` counts the backup tokens, and ``flows.login.other_devices``
 sees whether there is anything else to offer, where each asked the database on its own before.
 
-The summary is computed at most once per request and kept on the user object, like the default
+The summary is computed once per request and kept on the user object, like the default
 device; ``two_factor.utils.forget_default_device(user)`` drops both, and code that adds or
-removes devices or tokens calls it.
+removes devices or tokens calls it (every added device goes through
+``flows.devices.device_added``). One exception: ``default_device()`` does not trust a kept
+summary that shows no default device (a device named ``default`` may have been made since, as
+django-two-factor-auth's ``default_device`` would see), and summarises again.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 TWO_FACTOR_CALL_GATEWAY.
 
 A gateway is a class with ``make_call(device, token)`` and ``send_sms(device, token)``. A gateway
-that needs the request (to build an absolute URL, say) adds a ``request`` parameter and gets the
-request as an argument: no thread-local. Older gateways without one keep working.
+that needs the request (to build an absolute URL, say) declares a parameter named ``request`` and
+gets the request as an argument: no thread-local. Any other gateway is called with exactly
+``device=`` and ``token=`` (also one whose method takes ``**kwargs``, such as a ``MagicMock`` that
+a site's tests put in place of the gateway class).
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ def _deliver(action: str, device: Any, token: str, request: Any) -> None:
 
 @lru_cache(maxsize=64)
 def accepts_request(gateway_class: type, action: str) -> bool:
-    """Whether ``gateway_class.action`` takes a ``request`` argument (or any ``**kwargs``)."""
+    """Whether ``gateway_class.action`` declares a parameter named ``request`` (positional or
+    keyword, or keyword-only); ``**kwargs`` alone does not count."""
     try:
         parameters = inspect.signature(getattr(gateway_class, action)).parameters.values()
     except (TypeError, ValueError):
         return False
-    return any((p.name == "request" and p.kind is not p.POSITIONAL_ONLY)
-               or p.kind is p.VAR_KEYWORD for p in parameters)
+    return any(p.name == "request" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               for p in parameters)

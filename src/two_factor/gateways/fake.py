@@ -17,10 +17,15 @@ class Fake:
     """Logs each call and text message to the ``two_factor`` logger at INFO level:
 
     ``Fake call to +31612345678: "Your token is: 123456"``
+
+    Both are static methods: ``Fake.send_sms(device, token)`` works on the class as well as on
+    an instance.
     """
 
-    def make_call(self, device: Any, token: str) -> None:
+    @staticmethod
+    def make_call(device: Any, token: str) -> None:
         logger.info('Fake call to %s: "Your token is: %s"', _number(device), token)
 
-    def send_sms(self, device: Any, token: str) -> None:
+    @staticmethod
+    def send_sms(device: Any, token: str) -> None:
         logger.info('Fake SMS to %s: "Your token is: %s"', _number(device), token)

@@ -65,9 +65,14 @@ class RequireTwoFactorMiddleware(MiddlewareMixin):
         if not policy.enforcement_configured() or is_exempt(request):
             return None
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not policy.must_comply_now(user):
+        if user is None or not user.is_authenticated:
             return None
-        if policy.in_grace_period(user):
+        grace = policy.in_grace_period(user)
+        if grace and not may_warn(request):
+            return None  # in the grace period, once warned: nothing left to decide, no query
+        if not policy.must_comply_now(user):
+            return None
+        if grace:
             warn_once(request, user)
             return None
         return refuse(request, has_device(user))
@@ -82,16 +87,23 @@ def refuse(request: HttpRequest, has_device: bool) -> HttpResponse:
     return render(request, "two_factor/core/otp_required.html", context, status=403)
 
 
+def may_warn(request: HttpRequest) -> bool:
+    """Whether this request can show the grace-period warning: a page (GET or HEAD) of a
+    session not warned yet, with ``django.contrib.messages`` running."""
+    session = getattr(request, "session", None)
+    return (session is not None and not session.get(GRACE_WARNED_SESSION_KEY)
+            and request.method in ("GET", "HEAD") and hasattr(request, "_messages"))
+
+
 def warn_once(request: HttpRequest, user: Any) -> None:
-    """The grace-period warning, once per session, when ``django.contrib.messages`` runs.
+    """The grace-period warning, once per session (see ``may_warn``).
 
     Whether the user has a device is asked only when the warning is shown: during the grace
     period the other requests cost no query here.
     """
-    session = getattr(request, "session", None)
-    if (session is None or session.get(GRACE_WARNED_SESSION_KEY)
-            or request.method not in ("GET", "HEAD") or not hasattr(request, "_messages")):
+    if not may_warn(request):
         return
+    session = request.session
     end = policy.grace_period_end(user)
     date = formats.date_format(timezone.localtime(end), "DATETIME_FORMAT") if end else ""
     text = MESSAGES["grace_verify" if has_device(user) else "grace_setup"] % {"date": date}

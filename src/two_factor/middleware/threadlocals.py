@@ -3,7 +3,8 @@
 The old package stored the current request in a thread-local so that gateways could build
 absolute URLs. Nothing of ours needs that: a gateway is handed the request as an argument.
 The middleware passes every request through untouched, in sync and async stacks, and can be
-removed from MIDDLEWARE at any time.
+removed from MIDDLEWARE at any time. ``get_current_request()`` is kept for custom gateways
+that import it; it always returns None (declare a ``request`` parameter instead).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-__all__ = ["ThreadLocals"]
+__all__ = ["ThreadLocals", "get_current_request"]
 
 
 class ThreadLocals:
@@ -31,3 +32,9 @@ class ThreadLocals:
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         return self.get_response(request)
+
+
+def get_current_request() -> None:
+    """Always None: no request is kept in a thread-local. A gateway that needs the request
+    declares a ``request`` parameter on ``make_call`` / ``send_sms`` and is given it."""
+    return None

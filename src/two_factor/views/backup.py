@@ -16,16 +16,17 @@ from django_otp.plugins.otp_static.models import StaticToken
 
 from ..events import BACKUP_TOKENS_GENERATED, emit
 from ..flows.backup import backup_device, replace_backup_tokens
-from .mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
+from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
 
 @method_decorator(never_cache, name="dispatch")
-class BackupTokensView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
+class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView):
     """List the user's backup tokens; a POST replaces them by ``number_of_tokens`` new ones.
 
     Backup tokens let a user sign in when their phone is lost or flat; each works once. Only
-    a verified session may see or renew them. With ``OTP_STATIC_HASH_TOKENS`` the tokens are
-    stored hashed: the POST answers with the new tokens itself, the only time they are shown.
+    a verified session may see or renew them (others go to ``OTP_LOGIN_URL``). With
+    ``OTP_STATIC_HASH_TOKENS`` the tokens are stored hashed: the POST answers with the new
+    tokens itself, the only time they are shown.
     """
 
     form_class = forms.Form

@@ -28,7 +28,6 @@ from ..flows.backup import backup_token_count
 from ..flows.remember import set_remember_cookie
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
-from ..wizard.storage import LoginStorage
 from ..wizard.views import IdempotentSessionWizardView
 
 
@@ -43,6 +42,7 @@ def _has_backup_step(wizard: LoginView) -> bool:
 
 @method_decorator([sensitive_post_parameters(), csrf_protect, never_cache], name="dispatch")
 class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
+    AUTH_STEP, TOKEN_STEP, BACKUP_STEP = "auth", "token", "backup"  # the old names of the steps
     template_name = "two_factor/core/login.html"
     storage_name = "two_factor.views.utils.LoginStorage"
     form_list = (("auth", AuthenticationForm), ("token", AuthenticationTokenForm),
@@ -59,8 +59,8 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
 
     def get_user(self) -> Any:
         if "_user" not in self.__dict__:
-            in_progress = self.storage.data.get(LoginStorage.authenticated_user_key)
-            self._user = self.storage.authenticated_user if in_progress else None
+            storage = self.storage
+            self._user = storage.authenticated_user if storage.has_authenticated_user else None
         return self._user
 
     def get_device(self, step: str | None = None) -> Any:
@@ -88,8 +88,12 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         if self.redirect_authenticated_user and flows.signed_in_already(request.user):
             redirect_to = self.get_success_url()
-            if redirect_to != request.path:
-                return HttpResponseRedirect(redirect_to)
+            if redirect_to == request.path:
+                raise ValueError(
+                    f"Redirection loop: {type(self).__name__} would send the signed-in user "
+                    f"back to itself ({redirect_to}). Check that LOGIN_REDIRECT_URL (or the "
+                    "view's next_page) does not point to the login page.")
+            return HttpResponseRedirect(redirect_to)
         response = super().get(request, *args, **kwargs)
         response.render()
         # A visitor who only looks at the page gets no session: the password step starts one.
@@ -217,10 +221,11 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         step = "backup" if "backup" in form_dict else "token"
         verified = step in form_dict or self.storage.extra_data.get("remembered")
         device = (getattr(user, "otp_device", None) or self.get_device(step)) if verified else None
-        if device is not None and (step == "backup" or step not in form_dict):
+        remembered = device is not None and step not in form_dict  # no token: a cookie vouched
+        if device is not None and (step == "backup" or remembered):
             emit(self.request, BACKUP_TOKEN_USED if step == "backup" else REMEMBER_COOKIE_USED,
                  user=user, device=device)
-        flows.complete_sign_in(self.request, user, device)
+        flows.complete_sign_in(self.request, user, device, remembered=remembered)
         response = HttpResponseRedirect(self.get_success_url())
         remember = "token" in form_dict and form_dict["token"].cleaned_data.get("remember")
         if remember and device is not None and settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:

@@ -1,4 +1,5 @@
-"""``OTPRequiredMixin``: a view for users who signed in with their second factor;
+"""``OTPRequiredMixin``: a view for users who signed in with their second factor
+(``OTPLoginRequiredMixin``: the same, redirecting as ``otp_required`` does);
 ``ReauthenticationRequiredMixin`` and ``reauthentication_required``: a view for sessions that
 proved their user's identity recently (see ``two_factor.flows.reauth``)."""
 
@@ -17,9 +18,11 @@ from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from django_otp.conf import settings as otp_settings
+
 from ..flows import reauth
 from ..flows.summary import has_device
-from ..utils import is_verified
+from ..utils import default_device, is_verified
 
 #: Query parameter set when the re-authentication page interrupted a form submission.
 RESUBMIT_PARAM = "resubmit"
@@ -28,9 +31,11 @@ RESUBMIT_PARAM = "resubmit"
 class OTPRequiredMixin:
     """Let through verified users only. Put it left-most among the view's bases.
 
-    Anonymous users go to ``login_url`` (or get a 403 with ``raise_anonymous``); signed-in but
-    unverified users go to ``verification_url``, get a 403 with ``raise_unverified``, or are
-    shown ``two_factor/core/otp_required.html`` that explains why.
+    Anonymous users, and signed-in users who have a default device but whose session was not
+    verified with it, go to ``get_login_url()`` with ``next`` (or get a 403 with
+    ``raise_anonymous``): signing in with the device verifies them. Signed-in users without a
+    default device go to ``verification_url``, get a 403 with ``raise_unverified``, or are
+    shown ``two_factor/core/otp_required.html`` (403) that offers the setup.
     """
 
     raise_anonymous = False
@@ -40,6 +45,7 @@ class OTPRequiredMixin:
     verification_url: str | None = None
 
     def get_login_url(self) -> str:
+        """``login_url`` (a URL or URL name), else ``two_factor:login``."""
         return str(resolve_url(self.login_url or "two_factor:login"))
 
     def get_verification_url(self) -> str | None:
@@ -47,7 +53,8 @@ class OTPRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if not user or not user.is_authenticated:
+        if not user or not user.is_authenticated or (
+                not is_verified(user) and default_device(user) is not None):
             if self.raise_anonymous:
                 raise PermissionDenied
             return redirect_to_login(request.get_full_path(), self.get_login_url(),
@@ -66,6 +73,23 @@ class OTPRequiredMixin:
             return TemplateResponse(request, "two_factor/core/otp_required.html", context,
                                     status=403)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class OTPLoginRequiredMixin(OTPRequiredMixin):
+    """``OTPRequiredMixin`` the way django_otp's ``otp_required`` decorator behaves: everyone who
+    is not verified (anonymous, or signed in with or without a device) goes to
+    ``OTP_LOGIN_URL`` (default ``LOGIN_URL``) with ``next``; no 403 page.
+
+    The views that the old package protected with ``otp_required`` use it (backup tokens,
+    disable, the backup phones), so that sites keep their redirects. ``login_url`` and
+    ``verification_url``, when set, still win.
+    """
+
+    def get_login_url(self) -> str:
+        return str(resolve_url(self.login_url or otp_settings.OTP_LOGIN_URL))
+
+    def get_verification_url(self) -> str | None:
+        return super().get_verification_url() or self.get_login_url()
 
 
 def reauthentication_redirect(request: HttpRequest, next_url: str) -> HttpResponse:

@@ -21,7 +21,7 @@ from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
 from ..utils import safe_next_url
-from .mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
+from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -38,12 +38,15 @@ class ProfileView(LoginRequiredMixin, TemplateView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class DisableView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
-    """Turn two-factor authentication off: after a confirmation, remove every device."""
+class DisableView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView):
+    """Turn two-factor authentication off: after a confirmation, remove every device.
+
+    Then to a safe ``next``, else ``success_url``, else ``LOGIN_REDIRECT_URL``.
+    """
 
     form_class = DisableForm
     template_name = "two_factor/profile/disable.html"
-    success_url = "two_factor:profile"
+    success_url: str | None = None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -58,7 +61,8 @@ class DisableView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
         return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self) -> str:
-        return self._safe_next() or str(resolve_url(self.success_url))
+        return self._safe_next() or str(resolve_url(self.success_url
+                                                    or django_settings.LOGIN_REDIRECT_URL))
 
     def _safe_next(self) -> str | None:
         return safe_next_url(self.request, self.redirect_field_name)

@@ -31,7 +31,7 @@ from ..events import emit
 from ..flows import login as devices
 from ..flows import reauth as flows
 from ..flows.audit import token_failure_event
-from ..flows.backup import BACKUP_DEVICE_NAME, backup_token_count
+from ..flows.backup import backup_token_count, is_backup_device
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
 from ..utils import safe_next_url
@@ -112,9 +112,7 @@ class ReauthenticateView(LoginRequiredMixin, View):
         return device
 
     def is_backup(self, device: Device | None) -> bool:
-        return (device is not None and device.user_id == self.request.user.pk
-                and device.name == BACKUP_DEVICE_NAME
-                and registry.method_from_device(device) is None)
+        return is_backup_device(self.request.user, device)
 
     def token_form(self, device: Device | None, data: Any = None) -> forms.Form:
         """The sign-in's token form for ``device`` (its method's own, e.g. a security key's)."""

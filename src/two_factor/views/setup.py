@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from base64 import b32encode
+from binascii import unhexlify
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,12 +13,13 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView, View
 
+from django_otp.conf import settings as otp_settings
 from django_otp.models import Device
 from django_otp.qr import write_qrcode_image
 
@@ -46,10 +48,16 @@ __all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView"]
 
 _CORE_STEPS = ("welcome", "method", "validation")
 _PENDING = "pending_device"  # in the wizard's storage: the persistent id of the device to validate
+_PHONE_METHOD_CODES = ("call", "sms")
 
 
 class WelcomeForm(forms.Form):
     """The first step has nothing to fill in: it explains."""
+
+
+def base32_secret(secret: str) -> str:
+    """The hex ``secret`` as an authenticator app asks for it: base32, without padding."""
+    return b32encode(unhexlify(secret)).decode().rstrip("=")
 
 
 def _method_step_shown(wizard: SetupView) -> bool:
@@ -65,15 +73,22 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     The steps come from the method registry, so a plugin's method brings its steps. Who may use
     the wizard is checked on every request, GET and POST alike:
 
-    - anonymous users are sent to ``two_factor:login`` with ``next``;
+    - anonymous users are sent to ``LOGIN_URL`` with ``next``;
     - a user who has a confirmed device but whose session was not verified with one (a
-      password-only sign-in) gets a 403 page that asks to sign in with the second factor: such
-      a session can neither add a device nor become verified here;
+      password-only sign-in) gets a 403 page that asks to sign in with the second factor (a
+      link to ``OTP_LOGIN_URL``): such a session can neither add a device nor become verified
+      here;
     - a verified user who already has a default device goes to ``setup_complete``;
     - anyone else (no device yet, or verified without a default one) runs the wizard.
 
-    The generator's secret lives in the session only (never in the page) from the moment its
-    step is first shown until the wizard ends: done, restarted by a GET, or cancelled.
+    The generator's secret lives in the session from the moment its step is first shown until
+    the wizard ends: done, restarted by a GET, or cancelled. The generator step shows it (in
+    base32, for typing into an app that cannot scan) besides the QR code.
+
+    The template gets ``method`` and ``digits``; on the generator step also ``QR_URL``,
+    ``secret_key`` and ``otpauth_url``; on the validation step ``device`` (the device to
+    validate), ``verbose_action`` (its method's sentence) and ``challenge`` (what sending its
+    token said).
     """
 
     template_name = "two_factor/core/setup.html"
@@ -85,7 +100,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         access = setup_access(request.user)
         if access is SetupAccess.ANONYMOUS:
-            return redirect_to_login(request.get_full_path(), resolve_url("two_factor:login"))
+            return redirect_to_login(request.get_full_path())  # LOGIN_URL
         if access is SetupAccess.COMPLETE:
             return redirect(self.success_url)
         if access is SetupAccess.REFUSED:
@@ -93,7 +108,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         return super().dispatch(request, *args, **kwargs)
 
     def render_refused(self, request: HttpRequest) -> HttpResponse:
-        login_url = f"{reverse('two_factor:login')}?{urlencode({'next': request.path})}"
+        login_url = redirect_to_login(request.path, resolve_url(otp_settings.OTP_LOGIN_URL)).url
         return TemplateResponse(request, self.template_name,
                                 {"refused": True, "login_url": login_url}, status=403)
 
@@ -229,6 +244,15 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         context = super().get_context_data(form=form, **kwargs)
         context.update(method=self.get_method(), digits=totp_digits(),
                        profile_url=reverse(self.cancel_url))
+        if self.steps.current == "generator":
+            secret = self.get_secret_key()
+            context.update(QR_URL=reverse("two_factor:qr"), secret_key=base32_secret(secret),
+                           otpauth_url=setup_otpauth_url(self.request, secret))
+        elif self.steps.current == "validation":
+            device = context["device"] = self.get_pending_device() or self.get_setup_device()
+            method = context["method"]
+            context["verbose_action"] = (method.get_verbose_action(device)
+                                         if method is not None and device is not None else None)
         return context
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
@@ -259,9 +283,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
 
 @method_decorator(never_cache, name="dispatch")
 class QRGeneratorView(LoginRequiredMixin, View):
-    """The QR code (SVG) of the generator being set up; 404 when no setup is in progress."""
+    """The QR code (SVG) of the generator being set up; 404 when no setup is in progress.
+    Anonymous users go to ``LOGIN_URL``."""
 
-    login_url = reverse_lazy("two_factor:login")
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -275,14 +299,21 @@ class QRGeneratorView(LoginRequiredMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class SetupCompleteView(LoginRequiredMixin, TemplateView):
-    """Two-factor authentication is on: what to do next (backup tokens, the profile)."""
+    """Two-factor authentication is on: what to do next (backup tokens, a backup phone when a
+    phone method is available, the profile). Anonymous users go to ``LOGIN_URL``."""
 
     template_name = "two_factor/core/setup_complete.html"
-    login_url = reverse_lazy("two_factor:login")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(device=default_device(self.request.user),
                        backup_tokens_url=reverse("two_factor:backup_tokens"),
-                       profile_url=reverse("two_factor:profile"))
+                       profile_url=reverse("two_factor:profile"),
+                       phone_methods=phone_methods())
         return context
+
+
+def phone_methods() -> list[MethodBase]:
+    """The phone methods on offer (as ``get_available_phone_methods()`` of the phone plugin
+    gives them), from the registry: the core does not import the plugin."""
+    return [method for method in registry.get_methods() if method.code in _PHONE_METHOD_CODES]

@@ -38,20 +38,29 @@ class ExtraSessionStorage(SessionStorage):
 class LoginStorage(ExtraSessionStorage):
     """Adds ``authenticated_user``: kept as the user's pk and backend, never as credentials.
 
+    In the wizard's session data as ``user_pk`` (the pk as a string) and ``user_backend`` (the
+    dotted path of the backend that authenticated the user), the two keys that
+    django-two-factor-auth keeps and that sites' tests read.
+
     While a device is asked for a token (``extra_data["device"]``), the user is loaded with that
     device in one query, when the backend's own lookup is the plain one; the device is then
     ``loaded_device``, for the view to check as it would check a device it loads itself.
     """
 
-    authenticated_user_key = "authenticated_user"
+    user_pk_key = "user_pk"
+    user_backend_key = "user_backend"
     loaded_device: Device | None = None
 
     @property
+    def has_authenticated_user(self) -> bool:
+        """Whether a user passed the password step (without loading them)."""
+        return bool(self.data.get(self.user_pk_key))
+
+    @property
     def authenticated_user(self) -> Any:
-        stored = self.data.get(self.authenticated_user_key)
-        if not stored:
+        pk, backend_path = self.data.get(self.user_pk_key), self.data.get(self.user_backend_key)
+        if not isinstance(pk, str) or not pk or not isinstance(backend_path, str):
             return None
-        pk, backend_path = stored
         user = self._user_with_device(pk, backend_path)
         if user is None:
             try:
@@ -77,7 +86,8 @@ class LoginStorage(ExtraSessionStorage):
     @authenticated_user.setter
     def authenticated_user(self, user: Any) -> None:
         if user is None:
-            self.data[self.authenticated_user_key] = None
+            self.data.pop(self.user_pk_key, None)
+            self.data.pop(self.user_backend_key, None)
             return
-        pk = user._meta.pk.value_to_string(user)
-        self.data[self.authenticated_user_key] = (pk, user.backend)
+        self.data[self.user_pk_key] = user._meta.pk.value_to_string(user)
+        self.data[self.user_backend_key] = user.backend

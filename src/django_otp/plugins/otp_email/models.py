@@ -62,7 +62,9 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
         super().generate_token(length, valid_secs, commit=False)
         if commit:
-            self.save(update_fields=["token", "valid_until"])
+            # Only the token's columns, so that a concurrent write to the others is kept; a
+            # device not yet saved is inserted whole.
+            self.save(update_fields=None if self.pk is None else ["token", "valid_until"])
 
     def send_token_mail(self, extra_context: dict[str, Any] | None = None) -> None:
         context = {"token": self.token, "device": self, **(extra_context or {})}
@@ -70,8 +72,16 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
                        context)
         html = _render(settings.OTP_EMAIL_BODY_HTML_TEMPLATE,
                        settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH, context)
+        if html is None:
+            self.send_mail(body)
+        else:
+            self.send_mail(body, html_message=html)
+
+    def send_mail(self, body: str, **kwargs: Any) -> None:
+        """Deliver ``body`` to ``recipient``: the override point for another way of delivery
+        (a proxy model, say). ``kwargs`` go to ``django.core.mail.send_mail``."""
         send_mail(str(settings.OTP_EMAIL_SUBJECT), body, settings.OTP_EMAIL_SENDER,
-                  [self.recipient], html_message=html)
+                  [self.recipient], **kwargs)
 
 
 def _render(source: str | None, path: str | None, context: dict[str, Any]) -> str | None:

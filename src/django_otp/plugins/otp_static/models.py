@@ -16,8 +16,9 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from . import hashing
 
-# Lower-case base32 without the look-alikes: no 0/o, 1/l/i.
-TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# Lower-case base32 (RFC 4648), the alphabet of django-otp's tokens: sites and their users
+# know their shape, and validators or templates may rely on it.
+TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 def normalize(token: Any) -> str | None:
@@ -126,5 +127,5 @@ class StaticToken(models.Model):
 
     @staticmethod
     def random_token(length: int = 8) -> str:
-        """A random token of ``length`` characters that are easy to read and type."""
+        """A random token of ``length`` lower-case base32 characters."""
         return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(length))

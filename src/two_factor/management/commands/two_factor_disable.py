@@ -14,7 +14,7 @@ class Command(BaseCommand):
         return gettext("Disables two-factor authentication for the given users: removes all their devices.")
 
     def add_arguments(self, parser):
-        parser.add_argument("usernames", nargs="+", metavar="username")
+        parser.add_argument("usernames", nargs="*", metavar="username")  # none: nothing to do
 
     def handle(self, *args, **options):
         # Every name is checked before anything is removed.

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         return _("Says for each user whether two-factor authentication is enabled.")
 
     def add_arguments(self, parser):
-        parser.add_argument("usernames", nargs="+", metavar="username")
+        parser.add_argument("usernames", nargs="*", metavar="username")  # none: nothing to do
 
     def handle(self, *args, **options):
         for user in find_users(options["usernames"]):

@@ -35,7 +35,7 @@ class PhoneMethodBase(MethodBase):
     form_path = "two_factor.plugins.phonenumber.forms.PhoneNumberForm"
     #: "Pick this device" (a button at sign-in), with the masked number.
     action: Any = ""
-    #: What the user does at the token step, with the masked number.
+    #: What the user does at the token step.
     verbose_action: Any = ""
 
     def is_available(self) -> bool:
@@ -88,7 +88,7 @@ class PhoneMethodBase(MethodBase):
         return self.action % mask_phone_number(device.number)
 
     def get_verbose_action(self, device: Device) -> Any:
-        return self.verbose_action % {"number": mask_phone_number(device.number)}
+        return self.verbose_action
 
     def get_profile_context(self, user: Any) -> dict[str, Any]:
         """For the profile page: the backup phones, and the phone methods on offer."""
@@ -101,7 +101,7 @@ class PhoneCallMethod(PhoneMethodBase):
     verbose_name = _("Phone call")
     gateway_setting = "TWO_FACTOR_CALL_GATEWAY"
     action = _("Call number %s")
-    verbose_action = _("Answer the call to %(number)s and enter the token that is read out to you.")
+    verbose_action = _("We are calling your phone right now, please enter the digits you hear.")
 
 
 class SMSMethod(PhoneMethodBase):
@@ -109,4 +109,4 @@ class SMSMethod(PhoneMethodBase):
     verbose_name = _("Text message")
     gateway_setting = "TWO_FACTOR_SMS_GATEWAY"
     action = _("Send text message to %s")
-    verbose_action = _("Enter the token that we sent by text message to %(number)s.")
+    verbose_action = _("We sent you a text message, please enter the token we sent.")

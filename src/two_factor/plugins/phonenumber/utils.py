@@ -3,8 +3,10 @@ number is shown (formatted, or masked)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import phonenumbers
 from django.db.models import QuerySet
 
 from ..registry import MethodBase, registry
@@ -16,6 +18,8 @@ __all__ = [
 ]
 
 PHONE_METHOD_CODES = ("call", "sms")
+#: A digit with at least 3 characters before it and 2 after it (``mask_phone_number``).
+_MASKED_DIGIT = re.compile(r"(?<=.{3})[0-9](?=.{2})", re.DOTALL)
 
 
 def backup_phones(user: Any) -> QuerySet | list:
@@ -48,21 +52,15 @@ def format_phone_number(number: Any) -> str:
 
 
 def mask_phone_number(number: Any) -> str:
-    """``number`` in international notation with only the country code and the last 2 digits
-    visible, the spacing kept: ``+31 * ******58`` for +31612345658.
+    """``number`` with every digit that has at least 3 characters before it and 2 after it
+    replaced by ``*``: only the start and the last 2 digits stay visible.
 
-    Text that is not a valid number keeps its first 3 and last 2 characters, other digits masked.
+    Text is masked as it is given, without parsing: ``+41 524 204 242`` gives
+    ``+41 *** *** *42``. A phone number object is formatted in international notation first:
+    ``+31 * ******58`` for +31612345658. None gives an empty string.
     """
-    parsed = parse_phone_number(number)
-    if parsed is None:
+    if isinstance(number, phonenumbers.PhoneNumber):
+        text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    else:
         text = "" if number is None else str(number)
-        return _mask_digits(text, lambda index: 3 <= index < len(text) - 2)
-    formatted = parsed.as_international
-    digits = [index for index, char in enumerate(formatted) if char.isdigit()]
-    shown = set(digits[:len(str(parsed.country_code))]) | set(digits[-2:])
-    return _mask_digits(formatted, lambda index: index not in shown)
-
-
-def _mask_digits(text: str, hide: Any) -> str:
-    return "".join("*" if char.isdigit() and hide(index) else char
-                   for index, char in enumerate(text))
+    return _MASKED_DIGIT.sub("*", text)

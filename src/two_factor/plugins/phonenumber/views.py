@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 
-from ...events import DEVICE_ADDED, emit
 from ...flows.login import send_challenge
 from ...flows.removal import remove_device
-from ...flows.setup import discard_pending_device, get_pending_device
+from ...flows.setup import confirm_pending_device, discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
-from ...views.mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
+from ...views.mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 from ...wizard.views import IdempotentSessionWizardView
+from ..registry import registry
 from .forms import PhoneNumberMethodForm
 from .models import PhoneDevice
 from .utils import backup_phones, get_available_phone_methods
@@ -30,17 +31,18 @@ _PENDING = "pending_phone"  # in the wizard's storage: the persistent id of the 
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class PhoneSetupView(OTPRequiredMixin, ReauthenticationRequiredMixin, IdempotentSessionWizardView):
+class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     """Add a backup phone: its number and method (``setup``), then a token that was sent to it
     (``validation``). A verified session only.
 
     The phone is saved unconfirmed when its token is sent, so that the token is checked and
     used up like any other, and confirmed when the wizard ends; cancelling, or a new GET,
     removes it. Submitting the same number again within the cooldown sends no second message.
+    Done or cancelled: to ``success_url``, else ``LOGIN_REDIRECT_URL``.
     """
 
     template_name = "two_factor/core/phone_register.html"
-    success_url = "two_factor:profile"
+    success_url: str | None = None
     form_list = (("setup", PhoneNumberMethodForm), ("validation", DeviceValidationForm))
     idempotent_dict = {"validation": False}
 
@@ -53,7 +55,7 @@ class PhoneSetupView(OTPRequiredMixin, ReauthenticationRequiredMixin, Idempotent
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         if "wizard_cancel" in self.request.POST:
             self.end_wizard()
-            return redirect(self.success_url)
+            return redirect(_success_url(self.success_url))
         if not get_available_phone_methods():
             raise Http404("No phone method is available: no gateway is configured.")
         return super().post(*args, **kwargs)
@@ -83,6 +85,14 @@ class PhoneSetupView(OTPRequiredMixin, ReauthenticationRequiredMixin, Idempotent
             kwargs["challenge"] = self.start_validation(form)
         return super().render_next_step(form, **kwargs)
 
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        if self.steps.current == "validation":
+            device = context["device"] = self.get_pending_device()
+            method = registry.method_from_device(device) if device is not None else None
+            context["verbose_action"] = method.get_verbose_action(device) if method else None
+        return context
+
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         if step == "validation":
             # Without a pending phone (removed meanwhile) every token is refused.
@@ -90,24 +100,26 @@ class PhoneSetupView(OTPRequiredMixin, ReauthenticationRequiredMixin, Idempotent
         return {}
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
-        device = (form_dict or {})["validation"].device
-        if PhoneDevice.objects.filter(pk=device.pk, user=self.request.user, confirmed=False
-                                      ).update(confirmed=True):
-            device.confirmed = True
-            emit(self.request, DEVICE_ADDED, user=self.request.user, device=device)
-        return redirect(self.success_url)
+        confirm_pending_device(self.request, (form_dict or {})["validation"].device)
+        return redirect(_success_url(self.success_url))
 
 
 @method_decorator(never_cache, name="dispatch")
-class PhoneDeleteView(OTPRequiredMixin, ReauthenticationRequiredMixin, View):
-    """Remove one of the user's backup phones (POST only); then back to the profile.
+class PhoneDeleteView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, View):
+    """Remove one of the user's backup phones (POST only); then to ``success_url``, else
+    ``LOGIN_REDIRECT_URL``.
 
     Another user's phone, or the default device, is a 404.
     """
 
     http_method_names = ["post"]
-    success_url = "two_factor:profile"
+    success_url: str | None = None
 
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
         remove_device(request, get_object_or_404(backup_phones(request.user), pk=pk))
-        return redirect(self.success_url)
+        return redirect(_success_url(self.success_url))
+
+
+def _success_url(success_url: str | None) -> str:
+    """``success_url`` (a URL or URL name), else ``LOGIN_REDIRECT_URL``."""
+    return str(resolve_url(success_url or django_settings.LOGIN_REDIRECT_URL))

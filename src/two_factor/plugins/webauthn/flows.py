@@ -1,4 +1,5 @@
-"""Signing in with a passkey: no password, one discoverable credential that verified its user."""
+"""Signing in with a passkey (no password, one discoverable credential that verified its user),
+and adding another key."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.crypto import constant_time_compare
 from django_otp.forms import otp_verification_failed
 
 from ...events import THROTTLED, VERIFICATION_FAILED, emit
+from ...flows.devices import device_added
 from ...flows.login import complete_sign_in
 from .ceremonies import CeremonyError, passkey_assertion, response_fields
 from .models import WebauthnDevice
@@ -70,3 +72,11 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
     complete_sign_in(request, user, device)
     logger.info("Signed in with the passkey %s", device.persistent_id)
     return user
+
+
+def add_key(request: Any, form: Any) -> WebauthnDevice:
+    """Keep the key that ``form`` (a valid ``WebauthnKeyForm``) registered, as another device
+    of ``request.user``; a request racing with this one may have kept it first."""
+    device = form.save()
+    device_added(request, device, announce=form.created)
+    return device

@@ -16,13 +16,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
-from ...events import DEVICE_ADDED, emit
 from ...flows.reauth import verified_recently
 from ...flows.setup import SetupAccess, setup_access
 from ...views.mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 from . import challenges
 from .ceremonies import MAX_RESPONSE_LENGTH, CeremonyError, authentication_options, registration_options
-from .flows import passkey_sign_in
+from .flows import add_key, passkey_sign_in
 from .forms import WebauthnKeyForm
 
 
@@ -122,7 +121,5 @@ class AddKeyView(OTPRequiredMixin, ReauthenticationRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "request": self.request, "user": self.request.user}
 
     def form_valid(self, form: WebauthnKeyForm) -> HttpResponse:
-        device = form.save()
-        if form.created:  # else a request racing with this one added it, and told of it
-            emit(self.request, DEVICE_ADDED, user=self.request.user, device=device)
+        add_key(self.request, form)
         return HttpResponseRedirect(resolve_url(self.success_url))

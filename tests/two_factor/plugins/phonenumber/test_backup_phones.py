@@ -13,6 +13,7 @@ from .conftest import MASKED, NUMBER
 
 REGISTER = "/account/two_factor/phone/register/"
 PROFILE = "/account/two_factor/"
+HOME = "/"  # settings.LOGIN_REDIRECT_URL of the tests: where the phone views go when done
 OTHER_NUMBER = "+31612345679"
 
 
@@ -60,7 +61,7 @@ def test_add_a_backup_phone(verified, user, sent, method, kind):
     assert not backup_phones(user)  # not before it is confirmed
 
     response = post_step(verified, "validation", {"token": token})
-    assert response.status_code == 302 and response.url == PROFILE
+    assert response.status_code == 302 and response.url == HOME
     phone = PhoneDevice.objects.get(user=user)
     assert (phone.name, phone.confirmed, phone.method, phone.number.as_e164) == ("backup", True, method, OTHER_NUMBER)
     assert list(backup_phones(user)) == [phone]
@@ -104,7 +105,7 @@ def test_cancel_and_restart_remove_the_pending_phone(verified, user):
     post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
     assert PhoneDevice.objects.filter(user=user, confirmed=False).count() == 1
     response = verified.post(REGISTER, {"phone_setup_view-current_step": "validation", "wizard_cancel": "1"})
-    assert response.status_code == 302 and response.url == PROFILE
+    assert response.status_code == 302 and response.url == HOME
     assert not PhoneDevice.objects.exists()
     post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
     verified.get(REGISTER)
@@ -112,11 +113,43 @@ def test_cancel_and_restart_remove_the_pending_phone(verified, user):
 
 
 def test_register_needs_a_verified_session(client, user, default_totp, gateways):
-    assert client.get(REGISTER).status_code == 302  # anonymous: to the sign-in
+    gateways.LOGIN_URL = "/custom-login/"  # OTP_LOGIN_URL defaults to it, as otp_required does
+    assert client.get(REGISTER).url == f"/custom-login/?next={REGISTER}"  # anonymous
+    gateways.OTP_LOGIN_URL = "/otp-login/"
     login_password_only(client, user)
-    assert client.get(REGISTER).status_code == 403
-    assert post_step(client, "setup", {"number": OTHER_NUMBER, "method": "sms"}).status_code == 403
+    assert client.get(REGISTER).url == f"/otp-login/?next={REGISTER}"
+    response = post_step(client, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert response.status_code == 302 and response.url == f"/otp-login/?next={REGISTER}"
     assert not PhoneDevice.objects.exists()
+
+
+def test_register_without_any_device_is_sent_to_otp_login(client, user, gateways):
+    login_password_only(client, user)
+    assert client.get(REGISTER).url == f"/login/?next={REGISTER}"
+
+
+@pytest.mark.parametrize(("method", "sentence"), [
+    ("sms", "We sent you a text message, please enter the token we sent."),
+    ("call", "We are calling your phone right now, please enter the digits you hear."),
+])
+def test_validation_step_says_what_to_do(verified, user, method, sentence):
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": method})
+    assert current_step(response) == "validation"
+    assert response.context["device"] == PhoneDevice.objects.get(user=user)
+    assert sentence in response.content.decode()
+
+
+def test_success_url_when_set(verified, user, sent, monkeypatch):
+    from two_factor.plugins.phonenumber.views import PhoneDeleteView, PhoneSetupView
+
+    assert PhoneSetupView.success_url is None and PhoneDeleteView.success_url is None
+    monkeypatch.setattr(PhoneSetupView, "success_url", "two_factor:profile")
+    monkeypatch.setattr(PhoneDeleteView, "success_url", "/after-delete/")
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    [(_kind, _number, token)] = sent()
+    assert post_step(verified, "validation", {"token": token}).url == PROFILE
+    phone = PhoneDevice.objects.get(user=user)
+    assert verified.post(unregister_url(phone.pk)).url == "/after-delete/"
 
 
 def test_register_without_any_gateway_is_404(verified, settings):
@@ -132,7 +165,7 @@ def backup_phone(user):
 
 def test_delete_a_backup_phone(verified, backup_phone):
     response = verified.post(unregister_url(backup_phone.pk))
-    assert response.status_code == 302 and response.url == PROFILE
+    assert response.status_code == 302 and response.url == HOME
     assert not PhoneDevice.objects.exists()
 
 
@@ -160,7 +193,7 @@ def test_a_phone_removed_meanwhile_is_told_of_once(verified, backup_phone, monke
         response = verified.post(unregister_url(backup_phone.pk))
     finally:
         security_event.disconnect(dispatch_uid="test_backup_phones")
-    assert response.status_code == 302 and response.url == PROFILE
+    assert response.status_code == 302 and response.url == HOME
     assert events.DEVICE_REMOVED not in sent
 
 
@@ -182,9 +215,13 @@ def test_delete_the_default_phone_is_404(client, user, sms_device):
     assert PhoneDevice.objects.filter(pk=sms_device.pk).exists()
 
 
-def test_delete_needs_a_verified_session(client, user, default_totp, backup_phone):
+def test_delete_needs_a_verified_session(client, user, default_totp, backup_phone, settings):
+    settings.LOGIN_URL = "/custom-login/"  # OTP_LOGIN_URL defaults to it
+    url = unregister_url(backup_phone.pk)
+    assert client.post(url).url == f"/custom-login/?next={url}"  # anonymous
     login_password_only(client, user)
-    assert client.post(unregister_url(backup_phone.pk)).status_code == 403
+    response = client.post(url)
+    assert response.status_code == 302 and response.url == f"/custom-login/?next={url}"
     assert PhoneDevice.objects.exists()
 
 

@@ -41,8 +41,13 @@ def wrong(token):
     return "000000" if token != "000000" else "111111"
 
 
-@pytest.mark.parametrize(("fixture", "kind"), [("sms_device", "SMS"), ("call_device", "call")])
-def test_sign_in_with_the_default_phone(request, client, gateways, sent, fixture, kind):
+SMS_SENTENCE = "We sent you a text message, please enter the token we sent."
+CALL_SENTENCE = "We are calling your phone right now, please enter the digits you hear."
+
+
+@pytest.mark.parametrize(("fixture", "kind", "sentence"), [("sms_device", "SMS", SMS_SENTENCE),
+                                                           ("call_device", "call", CALL_SENTENCE)])
+def test_sign_in_with_the_default_phone(request, client, gateways, sent, fixture, kind, sentence):
     device = request.getfixturevalue(fixture)
     response = post_password(client)
     assert current_step(response) == "token"
@@ -50,7 +55,8 @@ def test_sign_in_with_the_default_phone(request, client, gateways, sent, fixture
     assert (logged_kind, number) == (kind, NUMBER)
     page = response.content.decode()
     assert MASKED in page and NUMBER not in page and token not in page
-    assert MASKED in response.context["verbose_action"]
+    assert response.context["verbose_action"] == sentence  # the sentence of the old package
+    assert sentence in page
 
     response = post_token(client, token)
     assert response.status_code == 302

@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone
 
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.test_utils import frozen_now
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
-from ...conftest import login_password_only
+from ...conftest import login_password_only, login_verified
 from .conftest import MASKED, NUMBER, phone_token
 
 SETUP = "/account/two_factor/setup/"
@@ -60,6 +61,30 @@ def test_phone_becomes_the_default_device(setup_client, user, sent, method, kind
     assert device.number.as_e164 == NUMBER
     assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
     assert not device.verify_token(token)  # the setup token is used up
+
+
+SMS_SENTENCE = "We sent you a text message, please enter the token we sent."
+CALL_SENTENCE = "We are calling your phone right now, please enter the digits you hear."
+
+
+@pytest.mark.parametrize(("method", "sentence"), [("sms", SMS_SENTENCE), ("call", CALL_SENTENCE)])
+def test_validation_step_says_what_to_do(setup_client, user, method, sentence):
+    to_number_step(setup_client, method)
+    response = post_step(setup_client, method, {"number": NUMBER})
+    assert current_step(response) == "validation"
+    assert response.context["device"] == PhoneDevice.objects.get(user=user)
+    assert sentence in response.content.decode()
+
+
+def test_setup_complete_offers_a_backup_phone(client, user, gateways):
+    login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
+    response = client.get(COMPLETE)
+    assert [method.code for method in response.context["phone_methods"]] == ["call", "sms"]
+    assert 'href="/account/two_factor/phone/register/"' in response.content.decode()
+    gateways.TWO_FACTOR_CALL_GATEWAY = gateways.TWO_FACTOR_SMS_GATEWAY = None
+    response = client.get(COMPLETE)
+    assert response.context["phone_methods"] == []
+    assert "/account/two_factor/phone/register/" not in response.content.decode()
 
 
 def test_token_computed_from_the_saved_key(setup_client, user):

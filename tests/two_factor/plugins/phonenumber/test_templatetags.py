@@ -18,18 +18,31 @@ def render(source, **context):
     return engines["django"].from_string("{% load phonenumber %}" + source).render(context)
 
 
-@pytest.mark.parametrize("number", [NUMBER, "+31 6 1234 5658", parse_phone_number(NUMBER)])
-def test_mask_of_the_class_reference(number):
-    assert mask_phone_number(number) == MASKED
+def test_mask_of_the_class_reference():
+    assert mask_phone_number(parse_phone_number(NUMBER)) == MASKED
+    assert mask_phone_number(PhoneDevice(number=NUMBER).number) == MASKED
 
 
 @pytest.mark.parametrize(("number", "masked"), [
-    ("+12025550123", "+1 ***-***-**23"),  # a country code of one digit: still only it shown
-    ("+353861234567", "+353 ** *** **67"),
+    ("+41 524 204 242", "+41 *** *** *42"),
+    (NUMBER, "+31*******58"),
+    ("+31 6 1234 5658", "+31 * **** **58"),
+    ("0612345678", "061*****78"),
+    ("+1", "+1"),
+    ("", ""),
+])
+def test_text_is_masked_as_given(number, masked):
+    """Every digit with 3 or more characters before it and 2 or more after it, no parsing."""
+    assert mask_phone_number(number) == masked
+
+
+@pytest.mark.parametrize(("number", "masked"), [
+    ("+12025550123", "+1 ***-***-**23"),
+    ("+353861234567", "+35* ** *** **67"),  # the first 3 characters, not the country code
     ("+442079460958", "+44 ** **** **58"),
 ])
-def test_mask_keeps_the_country_code_and_the_spacing(number, masked):
-    assert mask_phone_number(number) == masked
+def test_a_phone_number_object_is_formatted_then_masked(number, masked):
+    assert mask_phone_number(parse_phone_number(number)) == masked
 
 
 @pytest.mark.parametrize("number", [NUMBER, "+31 6 1234 5658", parse_phone_number(NUMBER)])
@@ -51,7 +64,7 @@ def test_invalid_text_is_masked_but_for_its_ends():
 def test_national_number_with_a_default_region(settings):
     settings.PHONENUMBER_DEFAULT_REGION = "NL"
     assert format_phone_number("0612345658") == "+31 6 12345658"
-    assert mask_phone_number("0612345658") == MASKED
+    assert mask_phone_number("0612345658") == "061*****58"  # text: as given
 
 
 @pytest.mark.parametrize(("method", "text"), [("sms", f"Send text message to {MASKED}"),
@@ -63,6 +76,7 @@ def test_device_action(method, text):
 
 
 def test_filters_in_a_template():
-    assert render("{{ n|mask_phone_number }} {{ n|format_phone_number }}", n=NUMBER) \
+    assert render("{{ n|mask_phone_number }} {{ n|format_phone_number }}", n=parse_phone_number(NUMBER)) \
         == f"{MASKED} +31 6 12345658"
+    assert render("{{ n|mask_phone_number }}", n=NUMBER) == "+31*******58"
     assert render("{{ n|mask_phone_number }}|{{ n|format_phone_number }}", n=None) == "|"

@@ -13,9 +13,10 @@ register = template.Library()
 
 @register.filter
 def mask_phone_number(number: Any) -> str:
-    """Only the country code and the last 2 digits visible: ``+31 * ******58``.
+    """Masks a phone number, only the first 3 and the last 2 digits visible: ``+31 * ******58``.
 
-    ``number`` is text or a phone number object.
+    ``number`` is text (masked as given) or a phone number object (formatted in international
+    notation first).
     """
     return utils.mask_phone_number(number)
 

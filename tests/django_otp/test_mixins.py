@@ -1,0 +1,78 @@
+"""django_otp.mixins: what ``commit=True`` writes, and the ``*_enabled`` properties."""
+
+import pytest
+from django.test import override_settings
+from django.test.utils import isolate_apps
+
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+# (method, device model that has it)
+COMMITTING = [
+    ("throttle_reset", HOTPDevice),
+    ("throttle_increment", HOTPDevice),
+    ("set_last_used_timestamp", HOTPDevice),
+    ("cooldown_set", EmailDevice),
+    ("cooldown_reset", EmailDevice),
+]
+
+
+@isolate_apps("django_otp.plugins.otp_hotp", "django_otp.plugins.otp_email")
+def written_for_django_otp(model):
+    """A proxy of ``model`` that, like a device written for django-otp, relies on ``save()``."""
+    meta = type("Meta", (), {"proxy": True, "app_label": model._meta.app_label})
+    return type(f"Legacy{model.__name__}", (model,), {
+        "__module__": __name__, "Meta": meta, "claims_tokens_atomically": False})
+
+
+@pytest.mark.parametrize(("method", "model"), COMMITTING)
+def test_commit_on_an_unsaved_device_inserts_it(user, method, model):
+    device = model(user=user, name="new")
+    getattr(device, method)(commit=True)
+    assert device.pk is not None
+    assert model.objects.filter(pk=device.pk, name="new").exists()
+
+
+@pytest.mark.parametrize(("method", "model"), COMMITTING)
+def test_commit_on_a_device_written_for_django_otp_saves_it_whole(user, method, model):
+    device = written_for_django_otp(model).objects.create(user=user, name="old")
+    device.name = "changed in memory"
+    getattr(device, method)(commit=True)
+    assert model.objects.get(pk=device.pk).name == "changed in memory"
+
+
+@pytest.mark.parametrize(("method", "model"), COMMITTING)
+def test_commit_on_our_devices_writes_only_its_own_columns(user, method, model):
+    device = model.objects.create(user=user, name="old")
+    device.name = "changed in memory"
+    getattr(device, method)(commit=True)
+    assert model.objects.get(pk=device.pk).name == "old"
+
+
+@pytest.mark.parametrize(("method", "model"), COMMITTING)
+def test_no_commit_writes_nothing(user, method, model):
+    device = model(user=user, name="new")
+    getattr(device, method)(commit=False)
+    assert device.pk is None
+
+
+def test_throttle_increment_of_a_device_written_for_django_otp_is_stored(user):
+    device = written_for_django_otp(HOTPDevice).objects.create(user=user, name="d")
+    device.throttle_increment()
+    device.throttle_increment()
+    stored = HOTPDevice.objects.get(pk=device.pk)
+    assert stored.throttling_failure_count == 2
+    assert stored.throttling_failure_timestamp == device.throttling_failure_timestamp
+
+
+@pytest.mark.parametrize(("factor", "enabled"), [(1, True), (0.5, True), (0, False)])
+def test_throttling_enabled(factor, enabled):
+    with override_settings(OTP_TOTP_THROTTLE_FACTOR=factor):
+        assert TOTPDevice().throttling_enabled is enabled
+
+
+@pytest.mark.parametrize(("duration", "enabled"), [(60, True), (0, False)])
+def test_cooldown_enabled(duration, enabled):
+    with override_settings(OTP_EMAIL_COOLDOWN_DURATION=duration):
+        assert EmailDevice().cooldown_enabled is enabled
