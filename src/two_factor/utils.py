@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings as django_settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from django_otp.fetch import fetch_by_pk
@@ -16,6 +18,7 @@ from .flows.summary import cached_device_summary, device_summary, forget_device_
 
 __all__ = [
     "default_device", "forget_default_device", "get_otpauth_url", "totp_digits", "safe_next_url",
+    "success_url_or_home",
     "USER_DEFAULT_DEVICE_ATTR_NAME",
 ]
 
@@ -88,6 +91,12 @@ def get_otpauth_url(accountname: str, secret: str, issuer: str | None = None,
 def totp_digits() -> int:
     """The number of digits of new authenticator-app tokens (``TWO_FACTOR_TOTP_DIGITS``)."""
     return int(settings.TWO_FACTOR_TOTP_DIGITS)
+
+
+def success_url_or_home(success_url: str | None) -> str:
+    """A view's ``success_url`` (a URL or URL name), else ``LOGIN_REDIRECT_URL``: where the old
+    views went after success when the site did not say."""
+    return str(resolve_url(success_url or django_settings.LOGIN_REDIRECT_URL))
 
 
 def safe_next_url(request: Any, field_name: str = REDIRECT_FIELD_NAME) -> str | None:

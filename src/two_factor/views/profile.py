@@ -20,7 +20,7 @@ from ..flows.remember import remember_cookie_names
 from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
-from ..utils import safe_next_url
+from ..utils import safe_next_url, success_url_or_home
 from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
 
@@ -61,8 +61,7 @@ class DisableView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView
         return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self) -> str:
-        return self._safe_next() or str(resolve_url(self.success_url
-                                                    or django_settings.LOGIN_REDIRECT_URL))
+        return self._safe_next() or success_url_or_home(self.success_url)
 
     def _safe_next(self) -> str | None:
         return safe_next_url(self.request, self.redirect_field_name)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from django_otp.conf import settings
+from django_otp.mixins import commit_fields
 from django_otp.models import (
     CooldownMixin,
     GenerateNotAllowed,
@@ -61,10 +62,8 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
 
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
         super().generate_token(length, valid_secs, commit=False)
-        if commit:
-            # Only the token's columns, so that a concurrent write to the others is kept; a
-            # device not yet saved is inserted whole.
-            self.save(update_fields=None if self.pk is None else ["token", "valid_until"])
+        if commit:  # only the token's columns, so that a concurrent write to the others is kept
+            commit_fields(self, token=self.token, valid_until=self.valid_until)
 
     def send_token_mail(self, extra_context: dict[str, Any] | None = None) -> None:
         context = {"token": self.token, "device": self, **(extra_context or {})}

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, resolve_url
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -17,6 +16,7 @@ from ...flows.login import send_challenge
 from ...flows.removal import remove_device
 from ...flows.setup import confirm_pending_device, discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
+from ...utils import success_url_or_home
 from ...views.mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 from ...wizard.views import IdempotentSessionWizardView
 from ..registry import registry
@@ -55,7 +55,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         if "wizard_cancel" in self.request.POST:
             self.end_wizard()
-            return redirect(_success_url(self.success_url))
+            return redirect(success_url_or_home(self.success_url))
         if not get_available_phone_methods():
             raise Http404("No phone method is available: no gateway is configured.")
         return super().post(*args, **kwargs)
@@ -101,7 +101,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
         confirm_pending_device(self.request, (form_dict or {})["validation"].device)
-        return redirect(_success_url(self.success_url))
+        return redirect(success_url_or_home(self.success_url))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -117,9 +117,4 @@ class PhoneDeleteView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, View
 
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
         remove_device(request, get_object_or_404(backup_phones(request.user), pk=pk))
-        return redirect(_success_url(self.success_url))
-
-
-def _success_url(success_url: str | None) -> str:
-    """``success_url`` (a URL or URL name), else ``LOGIN_REDIRECT_URL``."""
-    return str(resolve_url(success_url or django_settings.LOGIN_REDIRECT_URL))
+        return redirect(success_url_or_home(self.success_url))
