@@ -2,9 +2,15 @@
 
 In Python the attribute holds the plain text (a hex key stays a hex key, so ``bin_key``,
 ``config_url`` and verification are unchanged). Writing to the database encrypts it under the
-newest key of ``OTP_ENCRYPTION_KEYS`` (or keeps it plain when the setting is None); reading
-decrypts it, whichever configured key wrote it, and passes plain text through. Serializers
-(``dumpdata``) get the stored form, and ``loaddata`` reads it back.
+newest key of ``OTP_ENCRYPTION_KEYS`` (or keeps it plain when the setting is None).
+
+Reading a row decrypts its secret, whichever configured key wrote it; plain text rows (written
+before encryption was on) pass through. A row that no configured key opens (its key left the
+setting before ``manage.py otp_reencrypt`` ran, or the value was altered) still loads: its
+attribute holds a ``StoredSecret``, and only reading the attribute raises
+``crypto.DecryptionError``. So such a device lists, shows and saves (its stored value written back
+as it was), the pages of its user keep working, and it refuses every token. A dump
+(``dumpdata``) holds the stored form, and ``loaddata`` reads it back.
 
 ``max_length`` is the length of the plain text, as in the forms and validators; the column is
 made wide enough for the encrypted form (``column_length``). The stored value of an encrypted
@@ -20,12 +26,13 @@ from typing import Any
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 from django.db.models.lookups import IsNull
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.datastructures import DictWrapper
 from django.utils.translation import gettext_lazy as _
 
 from . import crypto
 
-__all__ = ["SecretField"]
+__all__ = ["SecretField", "StoredSecret"]
 
 
 def validate_ascii(value: str) -> None:
@@ -34,9 +41,43 @@ def validate_ascii(value: str) -> None:
         raise ValidationError(_("Use ASCII characters only."), code="ascii")
 
 
+class StoredSecret:
+    """A stored secret that no configured key could decrypt when its row was loaded. ``str()``
+    tries again (the key may be back), and raises ``crypto.DecryptionError`` if it still fails."""
+
+    __slots__ = ("stored", "context")
+
+    def __init__(self, stored: str, context: str) -> None:
+        self.stored = stored
+        self.context = context
+
+    def __str__(self) -> str:
+        return crypto.decrypt(self.stored, self.context)
+
+    def __repr__(self) -> str:  # names the column, never its ciphertext
+        return f"<StoredSecret of {self.context}>"
+
+
+class SecretAttribute(DeferredAttribute):
+    """The attribute of a ``SecretField``: the plain text. Reading an undecryptable secret (a
+    ``StoredSecret``) raises, or, once its key is back, decrypts and keeps the plain text."""
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)  # loads a deferred column
+        if isinstance(value, StoredSecret):
+            value = instance.__dict__[self.field.attname] = str(value)
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
 class SecretField(models.CharField):
     description = _("A secret, encrypted in the database when OTP_ENCRYPTION_KEYS is set")
     default_validators = [validate_ascii]
+    descriptor_class = SecretAttribute
 
     @property
     def column_length(self) -> int:
@@ -53,12 +94,35 @@ class SecretField(models.CharField):
                            connection.ops.quote_name, "qn_")
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        if value is None:
+        if not (isinstance(value, str) and crypto.is_encrypted(value)):
             return value
-        return crypto.decrypt(value, self.secret_context)
+        try:
+            return crypto.decrypt(value, self.secret_context)
+        except crypto.DecryptionError:
+            # Not an error yet: the row loads, and reading the attribute raises (see above).
+            return StoredSecret(value, self.secret_context)
+
+    def stored_or_plain(self, obj: models.Model) -> Any:
+        """What ``obj`` holds: the plain text, or a ``StoredSecret`` that could not be decrypted."""
+        if self.attname in obj.__dict__:
+            return obj.__dict__[self.attname]
+        return getattr(obj, self.attname)  # a deferred column: loaded (and decrypted) now
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        return self.stored_or_plain(model_instance)
+
+    def value_from_object(self, obj: models.Model) -> Any:
+        """The plain text; a ``StoredSecret`` that cannot be decrypted as it is, so that
+        ``dumpdata`` writes its stored form (``value_to_string``) instead of failing."""
+        try:
+            return super().value_from_object(obj)
+        except crypto.DecryptionError:
+            return self.stored_or_plain(obj)
 
     def to_python(self, value: Any) -> Any:
         """The plain text; a stored (encrypted) form, as ``loaddata`` gives it, is decrypted."""
+        if isinstance(value, StoredSecret):
+            value = value.stored
         value = super().to_python(value)
         if isinstance(value, str) and crypto.is_encrypted(value):
             try:
@@ -70,6 +134,8 @@ class SecretField(models.CharField):
         return value
 
     def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, StoredSecret):
+            return value.stored  # undecryptable: written back exactly as it was loaded
         value = super().get_prep_value(value)
         if value is None or not crypto.configured_keys():
             return value
@@ -77,7 +143,7 @@ class SecretField(models.CharField):
 
     def value_to_string(self, obj: models.Model) -> Any:
         """The stored form: a dump holds the ciphertext, not the secret."""
-        return self.get_prep_value(self.value_from_object(obj))
+        return self.get_prep_value(self.stored_or_plain(obj))
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "isnull":

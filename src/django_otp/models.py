@@ -6,6 +6,7 @@ conditional UPDATE (or DELETE) whose row count says whether this request won (``
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
+from . import crypto
 from .claim import claim
 from .enums import GenerateNotAllowed, VerifyNotAllowed
 from .fetch import fetch_by_pk
@@ -31,6 +33,8 @@ __all__ = [
     "Device", "DeviceManager", "SideChannelDevice", "ThrottlingMixin", "CooldownMixin",
     "TimestampMixin", "GenerateNotAllowed", "VerifyNotAllowed",
 ]
+
+logger = logging.getLogger("django_otp")
 
 
 class DeviceManager(models.Manager):
@@ -134,6 +138,20 @@ class Device(models.Model):
 
     def _record_failure(self) -> None:
         """Hook run after a failed verification (the throttling mixin counts it)."""
+
+    def _refuse_undecryptable(self, error: crypto.DecryptionError) -> bool:
+        """What ``verify_token`` answers when this device's secret cannot be decrypted (and what
+        a challenge does before it tells the user so): False, with an error logged for the
+        site's operators (the message of ``error`` names the key id and the column, never a
+        key, the secret or its ciphertext).
+
+        Not a throttling failure (``_record_failure`` is not called): no token was checked, so
+        the user guessed nothing, and counting would lock the device out for longer still once
+        the key is back. Nor an exception: a sign-in answers "invalid token", not a 500.
+        """
+        logger.error("Device %s cannot be used: its secret cannot be decrypted with the "
+                     "configured keys (OTP_ENCRYPTION_KEYS). %s", self.persistent_id, error)
+        return False
 
     def _claim(self, condition: Q, **values: Any) -> bool:
         """Write ``values`` if ``condition`` still holds for this row; True if this call won."""

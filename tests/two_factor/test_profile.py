@@ -115,3 +115,27 @@ def test_methods_can_contribute_profile_entries(verified_client, user, register)
     response = verified_client.get(URL)
     assert response.context["test_entry"] == method.code
     assert response.context["backup_methods"] == []  # the method shows its devices itself
+
+
+class OneOfferedMethod(HOTPMethod):
+    """Offers only its first device at sign-in, as the security-key method does."""
+
+    code = "test-one-offered"
+
+    def get_other_authentication_devices(self, user, main_device):
+        return self.get_devices(user)[:1]
+
+
+@pytest.mark.parametrize("method_class, offered", [(HOTPMethod, 2), (OneOfferedMethod, 1)])
+def test_each_device_is_listed_once_with_one_remove_button(verified_client, user, register,
+                                                           method_class, offered):
+    first = HOTPDevice.objects.create(user=user, name="fob one")
+    second = HOTPDevice.objects.create(user=user, name="fob two")
+    register(method_class())
+    response = verified_client.get(URL)
+    html = response.content.decode()
+    assert len(response.context["backup_methods"]) == offered
+    for device in (first, second):
+        assert html.count(f'value="{device.persistent_id}"') == 1
+    assert html.count("fob two") == 1
+    assert ("Your other devices" in html) == (offered == 1)

@@ -141,7 +141,14 @@ def complete_with_password(request: Any) -> None:
 
 
 def count_password_failure(request: Any) -> bool:
-    """Count a wrong password; True when the session gave too many and must be signed out."""
+    """Count a wrong password; True when the session gave too many and must be signed out.
+
+    The count lives in the session, so concurrent requests of one session can each read the
+    same count: it bounds a careless or scripted sequence, not a parallel guesser. That is on
+    purpose. Only a user without devices gives a password here, and whoever holds their session
+    can guess that password as fast on the sign-in page, which (as Django's) counts nothing; a
+    rate limit against guessing belongs there, site-wide (e.g. a login throttle).
+    """
     failures = request.session.get(PASSWORD_FAILURES_SESSION_KEY, 0)
     failures = (failures if isinstance(failures, int) else 0) + 1
     request.session[PASSWORD_FAILURES_SESSION_KEY] = failures

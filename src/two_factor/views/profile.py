@@ -33,7 +33,14 @@ class ProfileView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(profile_context(self.request.user))
-        context["removable_devices"] = removable_devices(self.request.user)
+        removable = removable_devices(self.request.user)
+        # Each device once: a backup method gets its "Remove" button where it is listed, and
+        # "Your other devices" holds only the removable devices not listed as backup methods.
+        listed = {device.persistent_id for device in context["backup_methods"]}
+        context["removable_devices"] = removable
+        context["removable_ids"] = {device.persistent_id for device in removable}
+        context["other_removable_devices"] = [
+            device for device in removable if device.persistent_id not in listed]
         return context
 
 

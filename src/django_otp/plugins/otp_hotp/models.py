@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_otp import crypto
 from django_otp.conf import settings
 from django_otp.fields import SecretField
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
@@ -51,9 +52,12 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
+        try:
+            key = self.bin_key
+        except crypto.DecryptionError as error:
+            return self._refuse_undecryptable(error)
         value = parse_numeric_token(token, self.digits)
         if value is not None:
-            key = self.bin_key
             for counter in range(self.counter, self.counter + self.tolerance + 1):
                 if hotp(key, counter, self.digits) == value:
                     # Claim the counter: a concurrent request with the same token updates no row.

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_otp import crypto
 from django_otp.conf import settings
 from django_otp.fields import SecretField
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
@@ -62,10 +63,14 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
+        try:
+            key = self.bin_key
+        except crypto.DecryptionError as error:
+            return self._refuse_undecryptable(error)
         value = parse_numeric_token(token, self.digits)
         if self.step <= 0:  # a misconfigured row verifies nothing rather than dividing by zero
             value = None
-        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
         totp.time = time.time()
         if value is not None and totp.verify(value, self.tolerance, self.last_t + 1):
             matched_t = totp.t()

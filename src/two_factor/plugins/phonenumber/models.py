@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from django_otp import crypto
 from django_otp.fields import SecretField
 from django_otp.models import CooldownMixin, Device, ThrottlingMixin
 from django_otp.oath import TOTP
@@ -105,11 +106,18 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
         from ...gateways import make_call, send_sms
 
         allowed, info = self.generate_is_allowed()
+        if allowed:
+            try:
+                token = self.current_token()
+            except crypto.DecryptionError as error:
+                self._refuse_undecryptable(error)
+                return gettext("No token could be sent to this phone. Please use another "
+                               "method, or ask the site's administrators for help.")
         # An unsaved device has no row to hold its cooldown: it just sends.
         if allowed and (self.pk is None or self.cooldown_claim()):
             send = make_call if self.method == "call" else send_sms
             try:
-                send(device=self, token=self.current_token(), request=request)
+                send(device=self, token=token, request=request)
             except Exception:
                 self.cooldown_reset()  # nothing was sent: the user may ask again at once
                 raise
@@ -135,6 +143,8 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
         value = parse_numeric_token(token, self.digits)
         try:
             totp = self._totp()
+        except crypto.DecryptionError as error:
+            return self._refuse_undecryptable(error)
         except ValueError:  # a key that is not hex (edited by hand): it verifies nothing
             value, totp = None, None
         if value is not None and totp.verify(value, self.tolerance, self.last_t + 1):

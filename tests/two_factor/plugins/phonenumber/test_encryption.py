@@ -1,6 +1,7 @@
 """The phone device's key encrypted at rest: set up through the wizard, rotated, hidden in the admin."""
 
 import io
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +67,23 @@ def test_rotation_keeps_the_phone_working(settings, user):
     assert fresh(device).verify_token(phone_token(device, offset=1))
     settings.OTP_ENCRYPTION_KEYS = [K3]
     with pytest.raises(ImproperlyConfigured, match="not in OTP_ENCRYPTION_KEYS"):
-        fresh(device)
+        fresh(device).key  # noqa: B018 (the row loads; its secret cannot be read)
+
+
+def test_a_phone_under_a_dropped_key_refuses_tokens_and_sends_none(settings, user, caplog):
+    settings.OTP_ENCRYPTION_KEYS = [K1]
+    device = PhoneDevice.objects.create(user=user, name="default", number=NUMBER, method="sms")
+    token = phone_token(device)
+    settings.OTP_ENCRYPTION_KEYS = [K2]
+    loaded = fresh(device)
+    with mock.patch("two_factor.gateways.send_sms") as send_sms:
+        message = loaded.generate_challenge()
+    send_sms.assert_not_called()
+    assert "No token could be sent" in message
+    assert loaded.verify_token(token) is False
+    assert fresh(device).throttling_failure_count == 0
+    logged = [r.getMessage() for r in caplog.records if r.name == "django_otp"]
+    assert len(logged) == 2 and all(device.persistent_id in m for m in logged)
 
 
 def test_a_plain_phone_key_is_encrypted_by_the_command_and_decrypted_back(settings, sms_device):
