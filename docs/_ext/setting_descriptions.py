@@ -72,8 +72,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "two_factor.conf": {
         "TWO_FACTOR_PATCH_ADMIN":
-            "When true, the default admin site's login page redirects to the two_factor sign-in. "
-            "It does not by itself demand a second factor: see :doc:`/howto/admin`.",
+            "When true, the login page of every admin site redirects to the two_factor sign-in "
+            "(a site class with its own ``login`` keeps it). It does not by itself demand a "
+            "second factor: see :doc:`/howto/admin`.",
         "TWO_FACTOR_QR_FACTORY":
             "Accepted so that old settings files load; ignored. QR codes are always SVG, drawn by "
             "``django_otp.qr``.",
@@ -124,6 +125,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "TWO_FACTOR_WEBAUTHN_ATTESTATION_CONVEYANCE":
             "The attestation asked of new credentials: ``'none'``, ``'indirect'``, ``'direct'`` or "
             "``'enterprise'``.",
+        "TWO_FACTOR_WEBAUTHN_PEM_ROOT_CERTS_BYTES_BY_FMT":
+            "With attestation asked for: extra root certificates to trust, as a dict from "
+            "attestation format (``webauthn.helpers.structs.AttestationFormat``) to a list of "
+            "PEM-encoded certificates (bytes); ``None`` trusts only py_webauthn's own.",
         "TWO_FACTOR_WEBAUTHN_THROTTLE_FACTOR":
             "As ``OTP_TOTP_THROTTLE_FACTOR``, for WebAuthn devices.",
         "TWILIO_ACCOUNT_SID":

@@ -4,8 +4,8 @@
 in ``sensitive_fields`` when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is true (which it is by default
 when ``OTP_ENCRYPTION_KEYS`` is set: see ``django_otp.conf``). ``DeviceConfigAdminMixin``
 adds, for devices with a ``config_url``, a page with the device's QR code and the SVG image
-itself, at ``<pk>/config/`` and ``<pk>/qrcode/`` (URL names ``<app>_<model>_config`` and
-``<app>_<model>_qrcode``).
+itself, at ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` as in django-otp (URL names
+``<app>_<model>_config`` and ``<app>_<model>_qrcode``), and a ``qrcode_link`` to the page.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import AlreadyRegistered
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.db.models import IntegerField, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -103,37 +103,63 @@ class DeviceAdmin(admin.ModelAdmin):
 class DeviceConfigAdminMixin:
     """Config page and QR code of a device with a ``config_url``; mix in before ``DeviceAdmin``.
 
+    The URLs are django-otp's: ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` (``<path:pk>`` for
+    a model whose key is not an integer), reversed with ``args=[pk]`` or ``kwargs={"pk": pk}``.
     Both views need the change permission on the device and answer 404 when the device does
-    not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the QR code holds the secret).
+    not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the QR code holds the secret);
+    the ``qrcode_link`` to the config page (a list column, and a read-only field of the change
+    form) is then left out.
     """
 
     config_template = "otp/admin/config.html"
 
     admin_site: admin.AdminSite
     opts: Any
+    sensitive_fields: Sequence[str]
 
     def get_urls(self) -> list[URLPattern]:
         # Before the inherited URLs, whose "<path:object_id>/" would swallow ours.
-        return [
-            path("<path:object_id>/config/", self.admin_site.admin_view(self.config_view),
-                 name=self._url_name("config")),
-            path("<path:object_id>/qrcode/", self.admin_site.admin_view(self.qrcode_view),
-                 name=self._url_name("qrcode")),
-            *super().get_urls(),  # type: ignore[misc]
-        ]
+        converter = "int" if _has_integer_pk(self.opts.model) else "path"
+        urls = []
+        for name, view in (("config", self.config_view), ("qrcode", self.qrcode_view)):
+            wrapped = self.admin_site.admin_view(view)
+            urls.append(path(f"<{converter}:pk>/{name}/", wrapped, name=self._url_name(name)))
+            if converter == "int":  # any other id: a 404 (or 403), not the admin's redirect
+                urls.append(path(f"<path:pk>/{name}/", wrapped))
+        return [*urls, *super().get_urls()]  # type: ignore[misc]
 
     def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
         shown = super().get_list_display(request)  # type: ignore[misc]
-        if hide_sensitive_data() or not self.has_change_permission(request):  # type: ignore[attr-defined]
+        if not self.shows_qrcode_link(request):
             return shown
-        return (*shown, "config_link")
+        return (*shown, "qrcode_link")
 
-    @admin.display(description=_("Configuration"))
-    def config_link(self, device: Device) -> str:
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is not None and self.shows_qrcode_link(request, obj) and "qrcode_link" not in readonly:
+            readonly.append("qrcode_link")
+        return readonly
+
+    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is None or not self.shows_qrcode_link(request, obj):
+            return fieldsets
+        return _with_field(fieldsets, "qrcode_link", after=self.sensitive_fields)
+
+    def shows_qrcode_link(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Whether the link to the config page is shown (to someone who may open it)."""
+        return not hide_sensitive_data() and self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("QR Code"))
+    def qrcode_link(self, device: Device) -> str:
+        if device is None or device.pk is None or hide_sensitive_data():
+            return ""
         return format_html('<a href="{}">{}</a>', self._url(device, "config"), _("QR code"))
 
-    def config_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        device = self.get_config_device(request, object_id)
+    config_link = qrcode_link  # its earlier name here
+
+    def config_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        device = self.get_config_device(request, pk)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Configuration of %(device)s") % {"device": device.name},
@@ -146,17 +172,17 @@ class DeviceConfigAdminMixin:
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.config_template, context)
 
-    def qrcode_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        device = self.get_config_device(request, object_id)
+    def qrcode_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        device = self.get_config_device(request, pk)
         response = HttpResponse(content_type="image/svg+xml")
         write_qrcode_image(device.config_url, response)  # type: ignore[attr-defined]
         return response
 
-    def get_config_device(self, request: HttpRequest, object_id: str) -> Device:
+    def get_config_device(self, request: HttpRequest, pk: Any) -> Device:
         """The device whose configuration may be shown, or an Http404/PermissionDenied."""
         if hide_sensitive_data():
             raise Http404
-        device = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        device = self.get_object(request, unquote(str(pk)))  # type: ignore[attr-defined]
         # Like the admin's own views: the permission first, so that 404s tell no one else.
         if not self.has_change_permission(request, device):  # type: ignore[attr-defined]
             raise PermissionDenied
@@ -168,8 +194,34 @@ class DeviceConfigAdminMixin:
         return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
 
     def _url(self, device: Device, view: str) -> str:
-        return reverse(f"{self.admin_site.name}:{self._url_name(view)}", args=[device.pk],
+        return reverse(f"{self.admin_site.name}:{self._url_name(view)}", kwargs={"pk": device.pk},
                        current_app=self.admin_site.name)
+
+
+def _has_integer_pk(model: type[Model]) -> bool:
+    field = model._meta.pk
+    while field.is_relation:  # a child of multi-table inheritance: its parent's key
+        field = field.target_field
+    return isinstance(field, IntegerField)
+
+
+def _with_field(fieldsets: Sequence[Any], name: str, after: Sequence[str]) -> list[Any]:
+    """``fieldsets`` with ``name`` after the first of ``after`` (else in a fieldset of its own),
+    unless it is there already."""
+    if name in flatten_fieldsets(fieldsets):
+        return list(fieldsets)
+    result = []
+    placed = False
+    for title, options in fieldsets:
+        fields = list(options["fields"])
+        anchor = next((i for i, field in enumerate(fields) if field in after), None)
+        if not placed and anchor is not None:
+            fields.insert(anchor + 1, name)
+            placed = True
+        result.append((title, {**options, "fields": tuple(fields)}))
+    if not placed:
+        result.append((None, {"fields": (name,)}))
+    return result
 
 
 def _has_field(model: type[Model], name: str) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext_lazy
 
 from . import devices_for_user, match_token, verify_token
 from .models import Device, VerifyNotAllowed
+from .util import generate_challenge
 
 #: Sent with ``user`` (and ``device`` when known) when a token is refused by a form.
 otp_verification_failed = Signal()
@@ -79,7 +80,7 @@ class OTPAuthenticationFormMixin:
             raise forms.ValidationError(self.otp_error_messages["invalid_device"],
                                         code="invalid_device")
         try:
-            message = device.generate_challenge()
+            message = generate_challenge(device, getattr(self, "request", None))
         except Exception as exc:
             raise forms.ValidationError(self.otp_error_messages["challenge_exception"],
                                         code="challenge_exception",

@@ -30,17 +30,29 @@ def throttle_delay(failure_count: int, factor: float) -> timedelta:
 
 
 def commit_fields(device: models.Model, **values: Any) -> None:
-    """Write ``values``, already set on ``device``, for a ``commit=True`` of the mixins.
+    """Write ``values``, already set on ``device``, for a ``commit=True``.
 
     Our devices get one UPDATE of those columns alone, so that concurrent writes to the others
     (a claimed token, a counted failure) are not undone. A device that is not saved yet is
-    inserted; a device written for django-otp (``claims_tokens_atomically`` False) is saved
-    whole, as django-otp did, because it may rely on that to store what else it changed.
+    inserted (``generate_token()`` saves a new device, as django-otp's did); a device written
+    for django-otp (``claims_tokens_atomically`` False) is saved whole, as django-otp did,
+    because it may rely on that to store what else it changed.
     """
     if device.pk is None or not getattr(device, "claims_tokens_atomically", False):
         device.save()
     else:
         type(device)._base_manager.filter(pk=device.pk).update(**values)
+
+
+def commit_state(device: models.Model, **values: Any) -> None:
+    """``commit_fields`` for the state the mixins keep (throttling, cooldown, last use).
+
+    A device that is not saved yet has no row to update, and verifying or throttling one must
+    not create it (a refused token of a device being set up, or one with no user yet): its
+    state stays on the instance, and is stored if and when the device is saved.
+    """
+    if device.pk is not None:
+        commit_fields(device, **values)
 
 
 class ThrottlingMixin(models.Model):
@@ -86,7 +98,7 @@ class ThrottlingMixin(models.Model):
         self.throttling_failure_timestamp = None
         self.throttling_failure_count = 0
         if commit:
-            commit_fields(self, throttling_failure_timestamp=None, throttling_failure_count=0)
+            commit_state(self, throttling_failure_timestamp=None, throttling_failure_count=0)
 
     def throttle_increment(self, commit: bool = True) -> None:
         """Count one failure. Committed as ``count = count + 1`` so none is lost to a race."""
@@ -94,8 +106,8 @@ class ThrottlingMixin(models.Model):
         self.throttling_failure_timestamp = now
         self.throttling_failure_count += 1
         if commit:
-            commit_fields(self, throttling_failure_timestamp=now,
-                          throttling_failure_count=F("throttling_failure_count") + 1)
+            commit_state(self, throttling_failure_timestamp=now,
+                         throttling_failure_count=F("throttling_failure_count") + 1)
 
     def _success_values(self) -> dict[str, Any]:
         values = super()._success_values()
@@ -142,11 +154,17 @@ class CooldownMixin(models.Model):
     def cooldown_claim(self) -> bool:
         """Start a cooldown if none is running; False when another request got there first.
 
-        One conditional UPDATE, so concurrent "send me a code" requests send one message.
+        One conditional UPDATE, so concurrent "send me a code" requests send one message. A
+        device that is not saved yet has no row to claim on and no earlier token: the cooldown
+        starts on the instance (and is stored with it when ``generate_token()`` saves it).
         """
-        if self.pk is None:
-            self.save()  # there is no row to claim on yet, and no earlier token either
         now = timezone.now()
+        if self.pk is None:
+            next_at = self.next_generation_at()
+            if next_at is not None and now < next_at:
+                return False
+            self.last_generated_timestamp = now
+            return True
         duration = self.get_cooldown_duration()
         rows = type(self)._base_manager.filter(pk=self.pk)
         if duration:
@@ -166,12 +184,12 @@ class CooldownMixin(models.Model):
     def cooldown_set(self, commit: bool = True) -> None:
         self.last_generated_timestamp = timezone.now()
         if commit:
-            commit_fields(self, last_generated_timestamp=self.last_generated_timestamp)
+            commit_state(self, last_generated_timestamp=self.last_generated_timestamp)
 
     def cooldown_reset(self, commit: bool = True) -> None:
         self.last_generated_timestamp = None
         if commit:
-            commit_fields(self, last_generated_timestamp=None)
+            commit_state(self, last_generated_timestamp=None)
 
 
 class TimestampMixin(models.Model):
@@ -190,7 +208,7 @@ class TimestampMixin(models.Model):
     def set_last_used_timestamp(self, commit: bool = True) -> None:
         self.last_used_at = timezone.now()
         if commit:
-            commit_fields(self, last_used_at=self.last_used_at)
+            commit_state(self, last_used_at=self.last_used_at)
 
     def _success_values(self) -> dict[str, Any]:
         values = super()._success_values()

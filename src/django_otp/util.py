@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from binascii import unhexlify
 from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -77,3 +80,27 @@ def otpauth_url(kind: str, account: str, key: bytes, issuer: object = None,
     if issuer:
         query["issuer"] = issuer
     return f"otpauth://{kind}/{label}?{urlencode(query, quote_via=quote)}"
+
+
+def generate_challenge(device: Any, request: Any = None) -> Any:
+    """``device.generate_challenge()``, given ``request`` when the method declares a parameter
+    named ``request`` (a phone device whose gateway builds an absolute URL); a device written
+    for django-otp, without one, is called as before."""
+    if declares_parameter(type(device).generate_challenge, "request"):
+        return device.generate_challenge(request=request)
+    return device.generate_challenge()
+
+
+@lru_cache(maxsize=256)
+def declares_parameter(function: Any, name: str) -> bool:
+    """Whether ``function`` declares a parameter ``name`` that can be passed by keyword;
+    ``**kwargs`` alone does not count (a ``MagicMock`` accepts anything but declares nothing).
+
+    Cached by the function itself, so a method replaced on a class is looked at again.
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               for p in parameters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import views as auth_views
 from django.utils.functional import cached_property
 
@@ -23,7 +24,15 @@ class LoginView(auth_views.LoginView):
         user = self.request.user
         if user.is_anonymous or user.is_verified():
             return self.otp_authentication_form
+        self._set_session_backend(user)
         return partial(self.otp_token_form, user)
+
+    def _set_session_backend(self, user: Any) -> None:
+        """Give the session's user the backend that signed it in, as ``auth.login()`` needs
+        when the site has more than one (Django's ``get_user`` does not set it)."""
+        backend = self.request.session.get(BACKEND_SESSION_KEY)
+        if backend and not getattr(user, "backend", None):
+            user.backend = backend
 
     def form_valid(self, form: Any) -> Any:
         # auth.login() may replace request.user; keep the device that verified the form's user.

@@ -5,15 +5,17 @@ active staff users whose session was verified by a device, on every admin URL; e
 sent to the two_factor sign-in (``LOGIN_URL``). Custom admin views must be wrapped with
 ``admin_view()`` or check ``has_permission()``.
 
-``patch_admin()`` is something else: it only makes the default admin site's login page redirect
-to the two_factor sign-in, so that there is one sign-in page. It does not demand OTP, and no
-other site is touched. ``TwoFactorConfig.ready()`` calls it only when ``TWO_FACTOR_PATCH_ADMIN``
-is true.
+``patch_admin()`` is something else: it makes the login page of every admin site redirect to
+the two_factor sign-in, so that there is one sign-in page, and a user with a device gives a token
+there rather than a password alone on an admin's own form. It changes ``AdminSite.login`` on the
+class, as django-two-factor-auth did, so a second site (``OTPAdminSite`` included) is covered
+too; a site class that defines its own ``login`` (``AdminSiteOTPRequired``) keeps it. It does not
+demand OTP on the admin's other pages. ``TwoFactorConfig.ready()`` calls it only when
+``TWO_FACTOR_PATCH_ADMIN`` is true.
 """
 
 from __future__ import annotations
 
-from types import MethodType
 from typing import Any
 
 from django.apps import apps
@@ -97,31 +99,31 @@ def _is_verified(user: Any) -> bool:
 
 
 def _patched_login(self: AdminSite, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-    """The default admin's login page, patched: redirect to the two_factor sign-in."""
+    """An admin site's login page, patched: redirect to the two_factor sign-in."""
     return _login_redirect(self, request)
 
 
-def patch_admin() -> None:
-    """Make the default admin site's login page redirect to the two_factor sign-in.
+_original_login = AdminSite.login
 
-    Only ``django.contrib.admin.site`` (the configured default site) is changed, and only its
-    ``login``; call it before the site's URLs are built (``AppConfig.ready()`` is early enough).
+
+def patch_admin() -> None:
+    """Make the login page of every admin site redirect to the two_factor sign-in.
+
     Without ``django.contrib.admin`` in INSTALLED_APPS there is nothing to patch.
     """
     if apps.is_installed("django.contrib.admin") and not is_admin_patched():
-        admin.site.login = MethodType(_patched_login, admin.site)
+        AdminSite.login = _patched_login  # type: ignore[method-assign]
 
 
 def unpatch_admin() -> None:
-    """Give the default admin site its own login page back."""
+    """Give the admin sites their own login page back."""
     if is_admin_patched():
-        del admin.site.login
+        AdminSite.login = _original_login  # type: ignore[method-assign]
 
 
 def is_admin_patched() -> bool:
     """Whether ``patch_admin()`` is in force."""
-    return (apps.is_installed("django.contrib.admin")
-            and getattr(admin.site.login, "__func__", None) is _patched_login)
+    return AdminSite.__dict__.get("login") is _patched_login
 
 
 # The audit log and the trusted browsers, on the default admin site.

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "TWO_FACTOR_WEBAUTHN_UV_REQUIREMENT": "discouraged",
     "TWO_FACTOR_WEBAUTHN_ATTESTATION_CONVEYANCE": "none",
     "TWO_FACTOR_WEBAUTHN_THROTTLE_FACTOR": 1,
+    # {attestation format: [PEM bytes]}: extra trusted roots when attestation is asked for.
+    "TWO_FACTOR_WEBAUTHN_PEM_ROOT_CERTS_BYTES_BY_FMT": None,
     "TWILIO_ACCOUNT_SID": None,
     "TWILIO_AUTH_TOKEN": None,
     "TWILIO_CALLER_ID": None,

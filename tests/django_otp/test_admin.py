@@ -1,5 +1,6 @@
 """The OTP admin site and its login form, and the device admins with their config and QR views."""
 
+import inspect
 import io
 
 import pytest
@@ -9,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite, user_model_search_fields
@@ -220,7 +221,9 @@ def test_qrcode_is_an_svg_of_the_config_url(superuser_client, keyed_device):
 @pytest.mark.parametrize("view", ["config", "qrcode"])
 def test_missing_device_is_404(superuser_client, keyed_device, view):
     assert superuser_client.get(admin_url(keyed_device, view, 999999)).status_code == 404
-    assert superuser_client.get(admin_url(keyed_device, view, "nope")).status_code == 404
+    # Not a number, so the URL is not one of the named <int:pk> ones: still a 404.
+    not_a_pk = f"{admin_url(keyed_device, 'changelist')}nope/{view}/"
+    assert superuser_client.get(not_a_pk).status_code == 404
 
 
 @pytest.mark.parametrize("view", ["config", "qrcode"])
@@ -356,3 +359,86 @@ def test_hidden_fields_of_a_plain_device_admin(hidden, superuser, totp_device):
         shown = flatten_fieldsets(model_admin.get_fieldsets(request, totp_device))
         assert "key" not in shown
         assert "name" in shown
+
+
+# django-otp's names: <int:pk> URLs, config_view/qrcode_view(request, pk), qrcode_link
+
+@pytest.mark.parametrize(("name", "url"), [
+    ("otp_totp_totpdevice_config", "/admin/otp_totp/totpdevice/7/config/"),
+    ("otp_totp_totpdevice_qrcode", "/admin/otp_totp/totpdevice/7/qrcode/"),
+    ("otp_hotp_hotpdevice_config", "/admin/otp_hotp/hotpdevice/7/config/"),
+    ("otp_hotp_hotpdevice_qrcode", "/admin/otp_hotp/hotpdevice/7/qrcode/"),
+])
+def test_config_urls_reverse_with_the_keyword_pk(name, url):
+    assert reverse(f"admin:{name}", kwargs={"pk": 7}) == url
+    assert reverse(f"admin:{name}", args=[7]) == url
+    assert reverse(f"admin:{name}", args=["7"]) == url
+    match = resolve(url)
+    assert match.url_name == name
+    assert match.kwargs == {"pk": 7}
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_config_views_by_the_keyword_pk(superuser_client, keyed_device, view):
+    opts = keyed_device._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", kwargs={"pk": keyed_device.pk})
+    assert superuser_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("model_name", ["totp_device", "hotp_device"])
+def test_config_and_qrcode_views_take_request_and_pk(request, rf, superuser, model_name):
+    device = request.getfixturevalue(model_name)
+    model_admin = admin.site._registry[type(device)]
+    for method in (model_admin.config_view, model_admin.qrcode_view):
+        assert list(inspect.signature(method).parameters) == ["request", "pk"]
+    get = rf.get("/")
+    get.user = superuser
+    assert model_admin.config_view(get, pk=device.pk).render().status_code == 200
+    assert model_admin.qrcode_view(get, device.pk)["Content-Type"] == "image/svg+xml"
+
+
+def test_qrcode_link_is_a_link_to_the_config_page(keyed_device):
+    model_admin = admin.site._registry[type(keyed_device)]
+    link = model_admin.qrcode_link(keyed_device)
+    assert f'href="{admin_url(keyed_device, "config", keyed_device.pk)}"' in link
+    assert model_admin.qrcode_link.short_description == "QR Code"
+
+
+def test_changelist_has_the_qrcode_link_column(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "changelist"))
+    assert "qrcode_link" in response.context["cl"].list_display
+    assert "QR Code" in response.content.decode()
+
+
+def test_change_form_shows_the_qrcode_link_read_only(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "change", keyed_device.pk))
+    content = response.content.decode()
+    assert "qrcode_link" in response.context["adminform"].readonly_fields
+    assert f'href="{admin_url(keyed_device, "config", keyed_device.pk)}"' in content
+    assert "QR Code" in content
+
+
+def test_add_form_has_no_qrcode_link(superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "add"))
+    assert response.status_code == 200
+    assert "qrcode_link" not in response.context["adminform"].readonly_fields
+
+
+def test_hidden_change_form_has_no_qrcode_link(hidden, superuser_client, keyed_device):
+    response = superuser_client.get(admin_url(keyed_device, "change", keyed_device.pk))
+    assert response.status_code == 200
+    assert "qrcode_link" not in response.context["adminform"].readonly_fields
+    assert admin_url(keyed_device, "config", keyed_device.pk) not in response.content.decode()
+    changelist = superuser_client.get(admin_url(keyed_device, "changelist"))
+    assert "qrcode_link" not in changelist.context["cl"].list_display
+
+
+def test_view_only_staff_gets_no_qrcode_link(client, make_user, keyed_device):
+    staff = make_user("clerk", is_staff=True)
+    opts = keyed_device._meta
+    staff.user_permissions.add(Permission.objects.get(
+        content_type__app_label=opts.app_label, codename=f"view_{opts.model_name}"))
+    client.force_login(staff)
+    response = client.get(admin_url(keyed_device, "change", keyed_device.pk))
+    assert response.status_code == 200
+    assert admin_url(keyed_device, "config", keyed_device.pk) not in response.content.decode()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_otp.forms import OTPAuthenticationForm, OTPTokenForm, otp_verification_failed
 from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.plugins.phonenumber.models import PhoneDevice
 
 from ..conftest import hotp_at, totp_now
 
@@ -313,3 +314,104 @@ def test_auth_form_refused_token_lists_the_users_devices(user, totp_device):
     assert not form.is_valid()
     assert [value for value, _label in form.fields["otp_device"].widget.choices] == [
         totp_device.persistent_id]
+
+
+# Challenges get the form's request when the device asks for it (a phone device, whose call
+# gateway builds an absolute URL from it); a device with django-otp's old signature does not.
+
+
+class RecordingGateway:
+    """A phone gateway that needs the request, as Twilio's call does; records what it got."""
+
+    calls = []
+
+    def make_call(self, device, token, request=None):
+        self.calls.append(("call", device, request))
+
+    def send_sms(self, device, token, request=None):
+        self.calls.append(("sms", device, request))
+
+
+@pytest.fixture
+def recording_gateway(settings):
+    RecordingGateway.calls = []
+    settings.TWO_FACTOR_CALL_GATEWAY = RecordingGateway
+    settings.TWO_FACTOR_SMS_GATEWAY = RecordingGateway
+    return RecordingGateway.calls
+
+
+@pytest.fixture
+def call_device(user):
+    return PhoneDevice.objects.create(user=user, name="phone", number="+31612345658", method="call")
+
+
+def test_token_form_challenge_passes_the_request_to_a_phone_device(user, call_device, rf,
+                                                                    recording_gateway):
+    request = rf.post("/otp/login/")
+    form = OTPTokenForm(user, request, data={"otp_device": call_device.persistent_id,
+                                             "otp_challenge": "1"})
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert recording_gateway == [("call", call_device, request)]
+
+
+def test_auth_form_challenge_passes_the_request_to_a_phone_device(user, call_device, rf,
+                                                                   recording_gateway):
+    request = rf.post("/otp/login/")
+    form = OTPAuthenticationForm(request, data={
+        "username": "alice", "password": "secret-password",
+        "otp_device": call_device.persistent_id, "otp_challenge": "1"})
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert recording_gateway == [("call", call_device, request)]
+
+
+def test_challenge_without_a_request_still_reaches_a_phone_device(user, call_device, settings,
+                                                                   caplog):
+    settings.TWO_FACTOR_CALL_GATEWAY = "two_factor.gateways.fake.Fake"
+    caplog.set_level("INFO", logger="two_factor")
+    form = token_form(user, call_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert any("Fake call to +31612345658" in record.getMessage() for record in caplog.records)
+
+
+def test_challenge_to_a_device_with_the_old_signature(user, totp_device, rf, monkeypatch):
+    # A third-party device written for django-otp: generate_challenge(self), no request.
+    challenged = []
+
+    def generate_challenge(self):
+        challenged.append(self)
+        return "sent the old way"
+
+    monkeypatch.setattr(TOTPDevice, "generate_challenge", generate_challenge)
+    form = OTPTokenForm(user, rf.post("/otp/login/"),
+                        data={"otp_device": totp_device.persistent_id, "otp_challenge": "1"})
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert form.non_field_errors() == ["OTP Challenge: sent the old way"]
+    assert challenged == [totp_device]
+
+
+def test_challenge_to_a_device_that_takes_only_keyword_arguments(user, totp_device, rf,
+                                                                 monkeypatch):
+    # **kwargs alone is not a request parameter: called exactly as django-otp did.
+    seen = []
+
+    def generate_challenge(self, **kwargs):
+        seen.append(kwargs)
+        return "sent"
+
+    monkeypatch.setattr(TOTPDevice, "generate_challenge", generate_challenge)
+    assert not OTPTokenForm(user, rf.post("/"), data={"otp_device": totp_device.persistent_id,
+                                                      "otp_challenge": "1"}).is_valid()
+    assert seen == [{}]
+
+
+def test_email_challenge_with_a_request(user, email_device, rf):
+    # EmailDevice.generate_challenge(extra_context=None) takes no request: none is passed.
+    form = OTPTokenForm(user, rf.post("/"), data={"otp_device": email_device.persistent_id,
+                                                  "otp_challenge": "1"})
+    assert not form.is_valid()
+    assert error_codes(form) == {"challenge_message"}
+    assert len(mail.outbox) == 1

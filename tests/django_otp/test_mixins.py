@@ -27,11 +27,38 @@ def written_for_django_otp(model):
 
 
 @pytest.mark.parametrize(("method", "model"), COMMITTING)
-def test_commit_on_an_unsaved_device_inserts_it(user, method, model):
+def test_commit_on_an_unsaved_device_writes_nothing(user, method, model):
+    # No row to update, and throttling or a cooldown must not create one: the state stays on
+    # the instance (generate_token() is what saves a new device, as in django-otp).
     device = model(user=user, name="new")
     getattr(device, method)(commit=True)
-    assert device.pk is not None
-    assert model.objects.filter(pk=device.pk, name="new").exists()
+    assert device.pk is None
+    assert not model.objects.exists()
+
+
+@pytest.mark.parametrize(("method", "model"), COMMITTING)
+def test_commit_on_an_unsaved_device_written_for_django_otp_writes_nothing(user, method, model):
+    device = written_for_django_otp(model)(user=user, name="new")
+    getattr(device, method)(commit=True)
+    assert device.pk is None
+    assert not model.objects.exists()
+
+
+def test_commit_on_an_unsaved_device_without_a_user(db):
+    device = HOTPDevice(name="no user")
+    device.throttle_increment()
+    device.throttle_increment()
+    device.set_last_used_timestamp()
+    assert device.throttling_failure_count == 2
+    assert device.throttling_failure_timestamp is not None
+    assert not HOTPDevice.objects.exists()
+
+
+def test_unsaved_device_keeps_its_state_until_it_is_saved(user):
+    device = HOTPDevice(user=user, name="new")
+    device.throttle_increment()
+    device.save()
+    assert HOTPDevice.objects.get(pk=device.pk).throttling_failure_count == 1
 
 
 @pytest.mark.parametrize(("method", "model"), COMMITTING)

@@ -104,3 +104,28 @@ def test_hostile_posts_are_form_errors(client, user, totp_device):
     client.force_login(user)
     for data in ({}, {"otp_device": "x" * 1000}, {"otp_device": "otp_totp.totpdevice/1/2", "otp_token": "٣"}):
         assert client.post(LOGIN, data).status_code == 200
+
+
+TWO_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+                "django.contrib.auth.backends.AllowAllUsersModelBackend"]
+
+
+def test_signed_in_unverified_user_gets_verified_with_several_backends(client, user, totp_device,
+                                                                       settings):
+    # auth.login() needs user.backend when the site has more than one backend; the user of the
+    # token form comes from the session, so it must get the backend the session recorded.
+    settings.AUTHENTICATION_BACKENDS = TWO_BACKENDS
+    client.force_login(user, backend=TWO_BACKENDS[1])
+    response = client.post(LOGIN, {"otp_device": totp_device.persistent_id,
+                                   "otp_token": totp_now(totp_device)})
+    assert response.status_code == 302
+    assert client.session["_auth_user_backend"] == TWO_BACKENDS[1]
+    assert status(client) == {"authenticated": True, "verified": True,
+                              "device": totp_device.persistent_id}
+
+
+def test_password_and_token_with_several_backends(client, user, totp_device, settings):
+    settings.AUTHENTICATION_BACKENDS = TWO_BACKENDS
+    response = sign_in(client, otp_device=totp_device.persistent_id, otp_token=totp_now(totp_device))
+    assert response.status_code == 302
+    assert status(client)["verified"] is True

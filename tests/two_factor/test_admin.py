@@ -1,4 +1,4 @@
-"""AdminSiteOTPRequired admits verified staff only; patch_admin() changes the default login only."""
+"""AdminSiteOTPRequired admits verified staff only; patch_admin() changes the admin login pages only."""
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -204,15 +204,19 @@ def test_default_site_name_is_admin():
 # TWO_FACTOR_PATCH_ADMIN
 
 
+ORIGINAL_LOGIN = AdminSite.login
+
+
 def original_login(site):
-    return site.login.__func__ is AdminSite.login
+    return site.login.__func__ is ORIGINAL_LOGIN
 
 
 class PatchedUrls:
-    """A urlconf built now, so that the default admin's URLs see the login patched or not."""
+    """A urlconf built now, so that the admins' URLs see the login patched or not."""
 
     def __init__(self):
-        self.urlpatterns = [path("admin/", admin.site.urls), path("", include(tf_urls))]
+        self.urlpatterns = [path("admin/", admin.site.urls),
+                            path("otheradmin/", AdminSite("other").urls), path("", include(tf_urls))]
 
 
 def ready_with_patch_setting(value):
@@ -225,21 +229,29 @@ def test_the_test_settings_leave_the_admin_alone():
     assert original_login(admin.site)
 
 
-def test_patch_setting_true_patches_the_default_login_only(client, staff, staff_device, settings):
+def test_patch_setting_true_patches_every_admin_login(client, staff, staff_device, settings):
     from tests.urls import otp_admin_site
 
     try:
         ready_with_patch_setting(True)
         assert is_admin_patched()
-        assert not original_login(admin.site)
-        # Other sites keep their own login page, and nothing else of the default site changes.
-        assert original_login(otp_admin_site) and original_login(AdminSite("another"))
-        assert AdminSite.login is not admin.site.login.__func__
+        # Every site's login page, as django-two-factor-auth patched AdminSite itself; a site
+        # class with a login of its own keeps it, and nothing else of the sites changes.
+        for site in (admin.site, otp_admin_site, AdminSite("another")):
+            assert not original_login(site)
+        assert AdminSiteOTPRequired.login is AdminSiteOTPRequiredMixin.login
         assert admin.site.has_permission(request_as(staff, verified=False))
 
         settings.ROOT_URLCONF = PatchedUrls()
         response = client.get("/admin/login/", {"next": "/admin/auth/"})
         assert_sent_to_sign_in(response["Location"], "/admin/auth/")
+        # A second site too: its own password form would let a user with a device in
+        # without a token.
+        response = client.get("/otheradmin/login/", {"next": "/otheradmin/"})
+        assert_sent_to_sign_in(response["Location"], "/otheradmin/")
+        response = client.post("/otheradmin/login/", {"username": staff.username,
+                                                      "password": "secret-password"})
+        assert response.status_code == 302 and "_auth_user_id" not in client.session
         response = client.get("/admin/login/", {"next": "https://evil.example.com/"})
         assert_sent_to_sign_in(response["Location"], "/admin/")
         response = client.get("/admin/")

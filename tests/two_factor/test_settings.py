@@ -28,6 +28,8 @@ DOCUMENTED = {
     "TWO_FACTOR_WEBAUTHN_UV_REQUIREMENT": "discouraged",
     "TWO_FACTOR_WEBAUTHN_ATTESTATION_CONVEYANCE": "none",
     "TWO_FACTOR_WEBAUTHN_THROTTLE_FACTOR": 1,
+    # Not in API.md, but a setting of the old WebAuthn plugin that sites may have.
+    "TWO_FACTOR_WEBAUTHN_PEM_ROOT_CERTS_BYTES_BY_FMT": None,
     "TWILIO_ACCOUNT_SID": None,
     "TWILIO_AUTH_TOKEN": None,
     "TWILIO_CALLER_ID": None,

@@ -20,6 +20,7 @@ import django_otp
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.util import generate_challenge
 
 from ..conf import settings
 from ..events import VERIFIED, emit
@@ -153,7 +154,7 @@ def send_challenge(device: Device, request: Any = None) -> str | None:
     method = registry.method_from_device(device)
     try:
         message = (method.send_challenge(device, request) if method is not None
-                   else device.generate_challenge())
+                   else generate_challenge(device, request))
     except Exception:  # the sign-in must go on with another method, not end in a 500
         logger.exception("Could not generate a challenge for %s", device.persistent_id)
         return str(_("The token could not be sent. Please try again or use another method."))

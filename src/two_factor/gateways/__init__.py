@@ -10,12 +10,12 @@ a site's tests put in place of the gateway class).
 
 from __future__ import annotations
 
-import inspect
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+from django_otp.util import declares_parameter
 
 from ..conf import settings
 
@@ -53,13 +53,7 @@ def _deliver(action: str, device: Any, token: str, request: Any) -> None:
         method(device=device, token=token)
 
 
-@lru_cache(maxsize=64)
 def accepts_request(gateway_class: type, action: str) -> bool:
     """Whether ``gateway_class.action`` declares a parameter named ``request`` (positional or
     keyword, or keyword-only); ``**kwargs`` alone does not count."""
-    try:
-        parameters = inspect.signature(getattr(gateway_class, action)).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "request" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-               for p in parameters)
+    return declares_parameter(getattr(gateway_class, action), "request")

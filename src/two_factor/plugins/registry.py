@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from django_otp.util import generate_challenge
+
 if TYPE_CHECKING:
     from django.forms import Form
 
@@ -61,9 +63,10 @@ class MethodBase:
     def send_challenge(self, device: Device, request: Any) -> str | None:
         """Ask ``device`` for a challenge (send a token); returns a message for the user.
 
-        A method whose delivery needs the request (a gateway that builds URLs) passes it on.
+        The request goes to a device whose ``generate_challenge`` declares a ``request``
+        parameter (a gateway that builds URLs needs it).
         """
-        return device.generate_challenge()
+        return generate_challenge(device, request)
 
     def get_token_form_class(self) -> type[Form]:
         from two_factor.forms import AuthenticationTokenForm

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import translation
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
 from two_factor.gateways.twilio.gateway import Twilio
-from two_factor.gateways.twilio.views import CallToken, twilio_language
+from two_factor.gateways.twilio.urls import urlpatterns as tf_twilio_urls
+from two_factor.gateways.twilio.views import CallToken, TwilioCallApp, twilio_language
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
 from . import twilio_stand_in
@@ -175,6 +176,33 @@ def test_make_call_without_the_request_says_what_is_missing(gateway, twilio_api,
     with pytest.raises(ImproperlyConfigured, match="needs the request"):
         gateway.make_call(device, TOKEN)
     assert twilio_api.requests == []
+
+
+# The URLs, included as the old package's docs said (tests/two_factor/gateways/urls.py):
+# path("", include(tf_twilio_urls)) with tf_twilio_urls imported from two_factor.gateways.twilio.urls
+
+def test_urlpatterns_is_a_pair_that_names_the_namespace():
+    patterns, app_name = tf_twilio_urls
+    assert app_name == "two_factor_twilio"
+    assert [pattern.name for pattern in patterns] == ["call_app"]
+
+
+def test_the_include_of_urlpatterns_gives_the_namespace():
+    path = reverse("two_factor_twilio:call_app", kwargs={"token": "abc"})
+    assert path == "/twilio/inbound/two_factor/abc/"
+    match = resolve(path)
+    assert (match.namespace, match.url_name, match.func.view_class) == ("two_factor_twilio", "call_app",
+                                                                       TwilioCallApp)
+
+
+def test_a_call_through_the_gateway_builds_its_url_in_the_namespace(gateway, twilio_api, device, rf, settings):
+    settings.TWO_FACTOR_CALL_GATEWAY = type(gateway)
+    device.method = "call"
+    device.generate_challenge(request=rf.post("/account/login/"))
+    url = the_one_request(twilio_api, "Calls")["Url"]
+    sealed = signed_part(url)
+    assert url == "http://testserver" + reverse("two_factor_twilio:call_app", kwargs={"token": sealed})
+    assert CallToken().loads(sealed)[0] == device.current_token()
 
 
 def test_sealing_the_same_token_twice_gives_different_values():
@@ -362,4 +390,24 @@ def test_the_call_speaks_the_language_active_when_it_was_placed(client, gateway,
         signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
         root = twiml(client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature))
         assert {say.get("language") for say in root.iter("Say")} == {"nl-NL"}
+    assert spoken(root).count("4. 9. 3. 8. 1. 7") == 2
+
+
+def test_the_templates_get_the_language_as_locale_too(client, twilio_settings):
+    for params in (CALL_PARAMS, {**CALL_PARAMS, "Digits": "1"}):
+        response = twilio_post(client, call_path(language="nl"), params)
+        assert response.context["locale"] == response.context["language"] == "nl-NL"
+        assert response.context["voice"] == "alice" and response.context["digits"] == list(TOKEN)
+
+
+def test_an_old_template_that_says_locale_speaks_the_language(client, twilio_settings, settings, tmp_path):
+    folder = tmp_path / "two_factor" / "twilio"
+    folder.mkdir(parents=True)
+    (folder / "token.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Response><Say language="{{ locale }}">{{ token }}</Say><Say language="{{ locale }}">{{ token }}</Say>'
+        '</Response>\n')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    root = twiml(twilio_post(client, call_path(language="de"), {**CALL_PARAMS, "Digits": "1"}))
+    assert [say.get("language") for say in root.iter("Say")] == ["de-DE", "de-DE"]
     assert spoken(root).count("4. 9. 3. 8. 1. 7") == 2

@@ -1,8 +1,9 @@
-"""The test site's URLs with the Twilio TwiML view included the way the docs say."""
+"""The test site's URLs with the Twilio TwiML view included the way the docs say (and the old
+package's docs said)."""
 
 from django.urls import include, path
 
-import two_factor.gateways.twilio.urls
 from tests.urls import urlpatterns as site_urlpatterns
+from two_factor.gateways.twilio.urls import urlpatterns as tf_twilio_urls
 
-urlpatterns = [*site_urlpatterns, path("", include(two_factor.gateways.twilio.urls))]
+urlpatterns = [*site_urlpatterns, path("", include(tf_twilio_urls))]

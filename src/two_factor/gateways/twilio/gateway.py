@@ -4,7 +4,8 @@ Settings: ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` (required), ``TWILIO_
 number calls and, without a messaging service, text messages come from) and
 ``TWILIO_MESSAGING_SERVICE_SID`` (when set, text messages go through that service).
 
-Calls need the TwiML view in the site's URLs: ``path('', include('two_factor.gateways.twilio.urls'))``.
+Calls need the TwiML view in the site's URLs: ``path("", include(tf_twilio_urls))`` with
+``from two_factor.gateways.twilio.urls import urlpatterns as tf_twilio_urls``.
 
 Errors: a refusal by Twilio raises ``twilio.base.exceptions.TwilioRestException`` (a subclass of
 ``TwilioException``), a network failure raises a ``requests.RequestException``; callers that want

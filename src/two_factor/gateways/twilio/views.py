@@ -96,6 +96,10 @@ class TwilioCallApp(View):
     The first request (no ``Digits``) answers with ``prompt_template_name``: a ``<Gather>`` that
     posts the key press back to this URL. The request with ``Digits`` answers with
     ``token_template_name``, which reads the token out digit by digit.
+
+    The templates get ``token`` (digits joined for speech), ``digits``, ``language`` (Twilio's
+    ``<Say language=...>`` value; also as ``locale``, the name the old templates used),
+    ``voice`` and ``gather_url``.
     """
 
     http_method_names = ["get", "post"]
@@ -124,11 +128,13 @@ class TwilioCallApp(View):
             return HttpResponseBadRequest("This call link is not valid or has expired.")
         language = language or django_settings.LANGUAGE_CODE
         pressed = "Digits" in (request.POST if request.method == "POST" else request.GET)
+        spoken_language = twilio_language(language)
         with translation.override(language):
             context = {
                 "token": ". ".join(plain),  # spoken one digit at a time
                 "digits": list(plain),
-                "language": twilio_language(language),
+                "language": spoken_language,
+                "locale": spoken_language,  # the name that older overridden templates use
                 "voice": self.voice,
                 "gather_url": request.build_absolute_uri(request.path),
             }

@@ -91,8 +91,9 @@ class PhoneMethodBase(MethodBase):
         return self.verbose_action
 
     def get_profile_context(self, user: Any) -> dict[str, Any]:
-        """For the profile page: the backup phones, and the phone methods on offer."""
-        return {"backup_phones": list(backup_phones(user)),
+        """For the profile page: the backup phones (a QuerySet, as the old profile gave), and
+        the phone methods on offer."""
+        return {"backup_phones": backup_phones(user),
                 "available_phone_methods": get_available_phone_methods()}
 
 

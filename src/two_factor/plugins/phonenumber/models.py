@@ -1,10 +1,11 @@
 """``PhoneDevice``: tokens sent by text message or read out in a phone call.
 
 A token is the TOTP value of the device's ``key`` at a 30-second step. ``generate_challenge()``
-sends the token of a step the device has not used yet; ``verify_token()`` accepts a token of a
-step near now that is above ``last_t`` and claims that step with one conditional UPDATE, so a
-token works once even when two requests carry it at the same moment. Sending has a cooldown:
-repeated requests within ``cooldown_duration`` seconds send one message.
+sends the token of a step the device has not used yet; ``verify_token()`` accepts a token of one
+of the last few steps (or of the next one, see ``steps_back`` and ``steps_ahead``) that is above
+``last_t`` and claims that step with one conditional UPDATE, so a token works once even when two
+requests carry it at the same moment. Sending has a cooldown: repeated requests within
+``cooldown_duration`` seconds send one message.
 """
 
 from __future__ import annotations
@@ -57,9 +58,14 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
         help_text=_("The time step of the last verified token. A token of this step or an "
                     "earlier one is refused."))
 
-    #: Seconds of a token step, and how many steps before or after now are accepted.
+    #: Seconds of a token step.
     step = 30
-    tolerance = 2
+    #: The steps whose token is accepted, counted from the current one. Back: a text message may
+    #: arrive, or be typed, 2-3 minutes late, so the 5 steps before now are accepted, as the old
+    #: PhoneDevice did. Ahead: only the next step, whose token ``current_token()`` sends when
+    #: the current step was used already (a token sent right after a sign-in).
+    steps_back = 5
+    steps_ahead = 1
     #: Seconds between two messages: "send me a code" more often sends nothing new.
     cooldown_duration = 60
 
@@ -85,10 +91,26 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
     def get_cooldown_duration(self) -> float:
         return self.cooldown_duration
 
+    def _now(self) -> float:
+        """The Unix time that token steps are counted from (a seam for tests)."""
+        return time.time()
+
     def _totp(self) -> TOTP:
         totp = TOTP(self.bin_key, self.step, 0, self.digits)
-        totp.time = time.time()
+        totp.time = self._now()
         return totp
+
+    def _match_step(self, totp: TOTP, value: int) -> bool:
+        """Whether ``value`` is the token of a step from ``steps_back`` before now to
+        ``steps_ahead`` after it, and above ``last_t``; on success ``totp.t()`` is that step.
+
+        ``TOTP.verify`` looks at the steps within a tolerance of its drift: the drift puts the
+        window's upper end at ``steps_ahead``, ``min_t`` cuts it at ``steps_back``.
+        """
+        now_t = totp.t()
+        reach = (self.steps_back + self.steps_ahead + 1) // 2
+        totp.drift = self.steps_ahead - reach
+        return totp.verify(value, reach, max(self.last_t + 1, now_t - self.steps_back))
 
     def current_token(self) -> str:
         """The token to send now: of the current step, or of the next unused one when the
@@ -147,7 +169,7 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
             return self._refuse_undecryptable(error)
         except ValueError:  # a key that is not hex (edited by hand): it verifies nothing
             value, totp = None, None
-        if value is not None and totp.verify(value, self.tolerance, self.last_t + 1):
+        if value is not None and self._match_step(totp, value):
             matched_t = totp.t()
             # Claim the step: a concurrent request with the same token updates no row.
             return self._claim(models.Q(last_t__lt=matched_t), last_t=matched_t)

@@ -9,27 +9,44 @@ from typing import Any
 import phonenumbers
 from django.db.models import QuerySet
 
+from ...conf import settings
 from ..registry import MethodBase, registry
 from .validators import parse_phone_number
 
 __all__ = [
-    "backup_phones", "get_available_phone_methods", "get_available_methods",
+    "backup_phones", "registered_backup_phones", "get_available_phone_methods", "get_available_methods",
     "format_phone_number", "mask_phone_number",
 ]
 
 PHONE_METHOD_CODES = ("call", "sms")
+#: The name of the phones added with ``PhoneSetupView``, as the old package named them.
+BACKUP_PHONE_NAME = "backup"
 #: A digit with at least 3 characters before it and 2 after it (``mask_phone_number``).
 _MASKED_DIGIT = re.compile(r"(?<=.{3})[0-9](?=.{2})", re.DOTALL)
 
 
-def backup_phones(user: Any) -> QuerySet | list:
-    """``user``'s confirmed phone devices other than the default one."""
+def backup_phones(user: Any) -> QuerySet:
+    """``user``'s confirmed backup phones (the phone devices named ``"backup"``), oldest first.
+
+    Always a QuerySet: empty for None or an anonymous user, and when neither
+    ``TWO_FACTOR_CALL_GATEWAY`` nor ``TWO_FACTOR_SMS_GATEWAY`` is set (no phone can be used).
+    """
+    if not (settings.TWO_FACTOR_CALL_GATEWAY or settings.TWO_FACTOR_SMS_GATEWAY):
+        from .models import PhoneDevice
+
+        return PhoneDevice.objects.none()
+    return registered_backup_phones(user)
+
+
+def registered_backup_phones(user: Any) -> QuerySet:
+    """``user``'s confirmed backup phones whether or not a gateway is configured (what the user
+    may remove); an empty QuerySet for None or an anonymous user."""
     from .models import PhoneDevice
 
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
-        return []
+        return PhoneDevice.objects.none()
     return (PhoneDevice.objects.devices_for_user(user, confirmed=True)
-            .exclude(name="default").order_by("pk"))
+            .filter(name=BACKUP_PHONE_NAME).order_by("pk"))
 
 
 def get_available_methods() -> list[MethodBase]:

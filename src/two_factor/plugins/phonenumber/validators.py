@@ -42,6 +42,13 @@ def parse_phone_number(value: Any, region: str | None = None) -> PhoneNumber | N
 
 
 def validate_international_phonenumber(value: Any) -> None:
-    """Raise a ``ValidationError`` (code ``invalid``) unless ``value`` is a valid phone number."""
+    """Raise a ``ValidationError`` (code ``invalid``) unless ``value`` is a valid phone number.
+
+    Its message is ``validate_international_phonenumber.message``, the one that the phone number
+    fields show too.
+    """
     if parse_phone_number(value) is None:
-        raise ValidationError(INVALID_MESSAGE, code="invalid")
+        raise ValidationError(validate_international_phonenumber.message, code="invalid")
+
+
+validate_international_phonenumber.message = INVALID_MESSAGE

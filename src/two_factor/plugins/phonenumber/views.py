@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -22,11 +22,10 @@ from ...wizard.views import IdempotentSessionWizardView
 from ..registry import registry
 from .forms import PhoneNumberMethodForm
 from .models import PhoneDevice
-from .utils import backup_phones, get_available_phone_methods
+from .utils import BACKUP_PHONE_NAME, get_available_phone_methods, registered_backup_phones
 
 __all__ = ["PhoneSetupView", "PhoneDeleteView"]
 
-BACKUP_PHONE_NAME = "backup"
 _PENDING = "pending_phone"  # in the wizard's storage: the persistent id of the phone to validate
 
 
@@ -38,7 +37,8 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
     The phone is saved unconfirmed when its token is sent, so that the token is checked and
     used up like any other, and confirmed when the wizard ends; cancelling, or a new GET,
     removes it. Submitting the same number again within the cooldown sends no second message.
-    Done or cancelled: to ``success_url``, else ``LOGIN_REDIRECT_URL``.
+    Done or cancelled: to ``success_url``, else ``LOGIN_REDIRECT_URL``; there too when no phone
+    method is available (no gateway is configured), as the old view did.
     """
 
     template_name = "two_factor/core/phone_register.html"
@@ -47,18 +47,20 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
     idempotent_dict = {"validation": False}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not get_available_phone_methods():
-            raise Http404("No phone method is available: no gateway is configured.")
         self.end_wizard()  # a GET starts over
+        if not get_available_phone_methods():  # no gateway is configured: nothing to add
+            return redirect(self.get_success_url())
         return super().get(request, *args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        if "wizard_cancel" in self.request.POST:
+        if "wizard_cancel" in self.request.POST or not get_available_phone_methods():
             self.end_wizard()
-            return redirect(success_url_or_home(self.success_url))
-        if not get_available_phone_methods():
-            raise Http404("No phone method is available: no gateway is configured.")
+            return redirect(self.get_success_url())
         return super().post(*args, **kwargs)
+
+    def get_success_url(self) -> str:
+        """Where the wizard goes when done or cancelled (``cancel_url`` in the templates)."""
+        return success_url_or_home(self.success_url)
 
     def get_pending_device(self) -> PhoneDevice | None:
         device = get_pending_device(self.request.user, self.storage.data.get(_PENDING))
@@ -87,6 +89,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
 
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
+        context["cancel_url"] = self.get_success_url()
         if self.steps.current == "validation":
             device = context["device"] = self.get_pending_device()
             method = registry.method_from_device(device) if device is not None else None
@@ -101,7 +104,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
         confirm_pending_device(self.request, (form_dict or {})["validation"].device)
-        return redirect(success_url_or_home(self.success_url))
+        return redirect(self.get_success_url())
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -109,12 +112,13 @@ class PhoneDeleteView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, View
     """Remove one of the user's backup phones (POST only); then to ``success_url``, else
     ``LOGIN_REDIRECT_URL``.
 
-    Another user's phone, or the default device, is a 404.
+    Only the user's own backup phones (``registered_backup_phones()``) can be removed, also while
+    no gateway is configured; another user's phone, or the default device, is a 404.
     """
 
     http_method_names = ["post"]
     success_url: str | None = None
 
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        remove_device(request, get_object_or_404(backup_phones(request.user), pk=pk))
+        remove_device(request, get_object_or_404(registered_backup_phones(request.user), pk=pk))
         return redirect(success_url_or_home(self.success_url))

@@ -143,7 +143,8 @@ def verify_registration(request: Any, user: Any, response: str) -> RegisteredCre
         verified = verify_registration_response(
             credential=response, expected_challenge=challenge.value,
             expected_rp_id=rp_id(request), expected_origin=origin(request),
-            require_user_verification=uv_requirement() == UserVerificationRequirement.REQUIRED)
+            require_user_verification=uv_requirement() == UserVerificationRequirement.REQUIRED,
+            pem_root_certs_bytes_by_fmt=settings.TWO_FACTOR_WEBAUTHN_PEM_ROOT_CERTS_BYTES_BY_FMT)
     except Exception as exc:  # malformed input of any kind
         raise CeremonyError("invalid") from exc
     key_handle = b64encode(verified.credential_id)

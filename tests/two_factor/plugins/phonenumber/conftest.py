@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from django_otp.oath import TOTP
+from django_otp.oath import TOTP, hotp
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
 FAKE = "two_factor.gateways.fake.Fake"
@@ -40,6 +40,28 @@ def phone_token(device, offset=0):
     totp = TOTP(device.bin_key, 30, 0, device.digits, offset)
     totp.time = time.time()
     return f"{totp.token():0{device.digits}d}"
+
+
+def step_token(device, t):
+    """The token of ``device`` at time step ``t``."""
+    return f"{hotp(device.bin_key, t, device.digits):0{device.digits}d}"
+
+
+#: A moment in the middle of a 30-second step (``NOW_STEP``), for a ``clock`` that stands still.
+NOW = 1_750_000_005.0
+NOW_STEP = int(NOW // 30)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Phone devices count token steps from a time that stands still: ``clock.now`` (``NOW``
+    at first; set it to move the clock)."""
+
+    class Clock:
+        now = NOW
+
+    monkeypatch.setattr(PhoneDevice, "_now", lambda self: Clock.now)
+    return Clock
 
 
 @pytest.fixture

@@ -152,10 +152,34 @@ def test_success_url_when_set(verified, user, sent, monkeypatch):
     assert verified.post(unregister_url(phone.pk)).url == "/after-delete/"
 
 
-def test_register_without_any_gateway_is_404(verified, settings):
+def test_register_without_any_gateway_goes_to_the_success_url(verified, user, settings, monkeypatch):
+    from two_factor.plugins.phonenumber.views import PhoneSetupView
+
+    post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
     settings.TWO_FACTOR_SMS_GATEWAY = None
     settings.TWO_FACTOR_CALL_GATEWAY = None
-    assert verified.get(REGISTER).status_code == 404
+    response = verified.get(REGISTER)
+    assert response.status_code == 302 and response.url == HOME  # as the old view: no 404
+    assert not PhoneDevice.objects.exists()  # the pending phone is gone
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert response.status_code == 302 and response.url == HOME
+    assert not PhoneDevice.objects.exists()
+    monkeypatch.setattr(PhoneSetupView, "success_url", "two_factor:profile")
+    assert verified.get(REGISTER).url == PROFILE
+
+
+def test_cancel_url_in_the_context(verified, monkeypatch):
+    from two_factor.plugins.phonenumber.views import PhoneSetupView
+
+    response = verified.get(REGISTER)
+    assert response.context["cancel_url"] == HOME  # resolve_url(LOGIN_REDIRECT_URL), as the old view
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert current_step(response) == "validation" and response.context["cancel_url"] == HOME
+    # One Cancel: the page's button, which removes the half-added phone at once.
+    assert response.content.decode().count(">Cancel<") == 1
+    assert 'name="wizard_cancel"' in response.content.decode()
+    monkeypatch.setattr(PhoneSetupView, "success_url", "two_factor:profile")
+    assert verified.get(REGISTER).context["cancel_url"] == PROFILE  # where its Cancel button goes
 
 
 @pytest.fixture
@@ -208,6 +232,19 @@ def test_delete_another_users_phone_is_404(verified, other_user):
     assert PhoneDevice.objects.filter(pk=phone.pk).exists()
 
 
+def test_delete_a_phone_not_named_backup_is_404(verified, user):
+    phone = PhoneDevice.objects.create(user=user, name="work", number=NUMBER, method="sms")
+    assert verified.post(unregister_url(phone.pk)).status_code == 404
+    assert PhoneDevice.objects.filter(pk=phone.pk).exists()
+
+
+def test_delete_works_without_any_gateway(verified, backup_phone, settings):
+    settings.TWO_FACTOR_SMS_GATEWAY = settings.TWO_FACTOR_CALL_GATEWAY = None
+    assert not backup_phones(backup_phone.user).exists()  # not offered, but the user may remove it
+    assert verified.post(unregister_url(backup_phone.pk)).status_code == 302
+    assert not PhoneDevice.objects.exists()
+
+
 def test_delete_the_default_phone_is_404(client, user, sms_device):
     login_verified(client, user, sms_device)
     assert client.post(unregister_url(sms_device.pk)).status_code == 404
@@ -239,8 +276,20 @@ def test_profile_of_a_user_with_a_default_phone(client, user, sms_device, gatewa
     login_verified(client, user, sms_device)
     response = client.get(PROFILE)
     assert response.context["default_device"] == sms_device
-    assert response.context["backup_phones"] == []
+    assert list(response.context["backup_phones"]) == []
+    assert not response.context["backup_phones"].exists()  # a QuerySet, as the old profile gave
     assert MASKED in response.content.decode()
+
+
+def test_profile_lists_only_the_phones_named_backup(verified, user, backup_phone):
+    PhoneDevice.objects.create(user=user, name="work", number=NUMBER, method="call")
+    second = PhoneDevice.objects.create(user=user, name="backup", number=NUMBER, method="call")
+    PhoneDevice.objects.create(user=user, name="backup", number=NUMBER, method="call", confirmed=False)
+    response = verified.get(PROFILE)
+    assert list(response.context["backup_phones"]) == [backup_phone, second]
+    assert response.context["backup_phones"].count() == 2
+    page = response.content.decode()
+    assert unregister_url(backup_phone.pk) in page and unregister_url(second.pk) in page
 
 
 def test_another_number_within_the_cooldown_sends_nothing(verified, user, sent):

@@ -14,7 +14,7 @@ from django_otp.models import GenerateNotAllowed
 from tests.django_otp.test_concurrency import reload, run_at_once
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
-from .conftest import FAKE, MASKED, NUMBER, phone_token
+from .conftest import FAKE, MASKED, NOW, NOW_STEP, NUMBER, phone_token, step_token
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +67,54 @@ def test_current_step_token_verifies_once(sms_device):
     assert not PhoneDevice.objects.get(pk=sms_device.pk).verify_token(token)
 
 
-@pytest.mark.parametrize("offset", [-2, -1, 1, 2])
-def test_tolerance(sms_device, offset):
-    assert sms_device.verify_token(phone_token(sms_device, offset))
+# The window: the 5 steps before now (a message that arrives or is typed late) and the next one
+# (what current_token() sends when the current step was used).
+
+def test_the_window_is_five_steps_back_and_one_ahead():
+    assert (PhoneDevice.steps_back, PhoneDevice.steps_ahead) == (5, 1)
 
 
-@pytest.mark.parametrize("offset", [-3, 3])
-def test_beyond_tolerance_refused(sms_device, offset):
-    assert not sms_device.verify_token(phone_token(sms_device, offset))
+@pytest.mark.parametrize("offset", [-5, -4, -3, -2, -1, 0, 1])
+def test_steps_in_the_window_are_accepted(sms_device, clock, offset):
+    assert sms_device.verify_token(step_token(sms_device, NOW_STEP + offset))
+    assert PhoneDevice.objects.get(pk=sms_device.pk).last_t == NOW_STEP + offset
+
+
+@pytest.mark.parametrize("offset", [-7, -6, 2, 3])
+def test_steps_beyond_the_window_are_refused(sms_device, clock, offset):
+    assert not sms_device.verify_token(step_token(sms_device, NOW_STEP + offset))
+    assert PhoneDevice.objects.get(pk=sms_device.pk).last_t == -1
+
+
+@pytest.fixture
+def unthrottled(settings):
+    """No lock after a refused token: each refusal below is the window's or last_t's."""
+    settings.TWO_FACTOR_PHONE_THROTTLE_FACTOR = 0
+
+
+def test_the_window_follows_the_clock(sms_device, clock, unthrottled):
+    late = step_token(sms_device, NOW_STEP)
+    clock.now = NOW + 5 * 30
+    assert not sms_device.verify_token(step_token(sms_device, NOW_STEP + 7))
+    assert sms_device.verify_token(late)  # read 2.5 minutes after it was sent
+
+
+def test_a_used_step_and_the_earlier_ones_are_refused(sms_device, clock, unthrottled):
+    assert sms_device.verify_token(step_token(sms_device, NOW_STEP - 2))
+    for device in (sms_device, PhoneDevice.objects.get(pk=sms_device.pk)):
+        for offset in (-5, -4, -3, -2):
+            assert not device.verify_token(step_token(device, NOW_STEP + offset)), offset
+    assert sms_device.verify_token(step_token(sms_device, NOW_STEP - 1))  # a later step still works
+    assert not sms_device.verify_token(step_token(sms_device, NOW_STEP - 1))
+
+
+@pytest.mark.parametrize(("back", "ahead"), [(0, 0), (0, 1), (2, 2), (5, 0), (3, 2), (5, 1)])
+def test_a_subclass_may_set_another_window(user, clock, back, ahead):
+    for offset in range(-back - 2, ahead + 3):
+        device = PhoneDevice.objects.create(user=user, name="default", number=NUMBER, method="sms")
+        device.steps_back, device.steps_ahead = back, ahead
+        accepted = device.verify_token(step_token(device, NOW_STEP + offset))
+        assert accepted == (-back <= offset <= ahead), offset
 
 
 def test_older_token_refused_after_a_newer_one(sms_device):
@@ -99,6 +139,17 @@ def test_stale_instances_accept_a_token_once(sms_device):
     token = phone_token(sms_device)
     assert first.verify_token(token)
     assert not second.verify_token(token)  # its last_t is stale: the UPDATE decides
+
+
+def test_the_token_sent_right_after_a_sign_in_verifies(sms_device, clock, sent, gateways):
+    clock.now = NOW_STEP * 30 + 29.9  # the end of a step: the next token is of the next step
+    assert sms_device.current_token() == step_token(sms_device, NOW_STEP)
+    assert sms_device.verify_token(step_token(sms_device, NOW_STEP))  # the sign-in
+    sms_device.generate_challenge()
+    [(_kind, _number, token)] = sent()
+    assert token == sms_device.current_token() == step_token(sms_device, NOW_STEP + 1)
+    assert sms_device.verify_token(token)
+    assert not sms_device.verify_token(token)
 
 
 def test_token_sent_after_a_sign_in_in_the_same_step_still_works(sms_device, sent, gateways):
@@ -150,7 +201,7 @@ def test_failed_delivery_does_not_start_the_cooldown(sms_device, gateways):
 
 def wrong_token(device):
     """A well-formed token that no step near now accepts."""
-    near = {phone_token(device, offset) for offset in range(-3, 4)}
+    near = {phone_token(device, offset) for offset in range(-6, 3)}
     return next(token for token in (f"{n:06d}" for n in range(10**6)) if token not in near)
 
 

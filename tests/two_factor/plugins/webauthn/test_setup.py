@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from webauthn.helpers.structs import AttestationFormat
 
 from tests.two_factor.conftest import login_password_only, login_verified
 from two_factor.plugins.registry import registry
@@ -86,6 +87,26 @@ def test_registration_options_follow_the_settings(setup_client, settings):
     assert options["authenticatorSelection"] == {
         "authenticatorAttachment": "cross-platform", "residentKey": "preferred",
         "requireResidentKey": False, "userVerification": "required"}
+
+
+def test_registration_trusts_the_configured_root_certificates(setup_client, user, authenticator,
+                                                              settings, monkeypatch):
+    from two_factor.plugins.webauthn import ceremonies
+
+    roots = {AttestationFormat.PACKED: [b"-----BEGIN CERTIFICATE-----..."]}
+    settings.TWO_FACTOR_WEBAUTHN_PEM_ROOT_CERTS_BYTES_BY_FMT = roots
+    seen = []
+    real = ceremonies.verify_registration_response
+
+    def recording(**kwargs):
+        seen.append(kwargs["pem_root_certs_bytes_by_fmt"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(ceremonies, "verify_registration_response", recording)
+    to_webauthn_step(setup_client)
+    response = authenticator.create(fetch_options(setup_client, REGISTER_OPTIONS))
+    assert post_step(setup_client, "webauthn", {"credential": response}).status_code == 302
+    assert seen == [roots]
 
 
 def test_the_user_handle_is_stable(setup_client, user, authenticator):
