@@ -61,7 +61,11 @@ def gateway(twilio_api, twilio_settings):
 
 
 @pytest.fixture
-def device(user):
+def device(user, monkeypatch):
+    """A text-message phone whose token steps stand still, so that the token a test reads
+    back is the one that was sent, even across a step boundary."""
+    now = time.time()
+    monkeypatch.setattr(PhoneDevice, "_now", lambda self: now)
     return PhoneDevice.objects.create(user=user, name="default", number=NUMBER, method="sms")
 
 
