@@ -2,7 +2,6 @@
 the tokens that the fake gateway logged."""
 
 import re
-import time
 
 import pytest
 
@@ -36,9 +35,10 @@ def sent(caplog):
 
 
 def phone_token(device, offset=0):
-    """The token of ``device`` at the current step (``offset`` steps away)."""
+    """The token of ``device`` at the current step (``offset`` steps away), by the device's
+    clock (see ``clock``)."""
     totp = TOTP(device.bin_key, 30, 0, device.digits, offset)
-    totp.time = time.time()
+    totp.time = device._now()
     return f"{totp.token():0{device.digits}d}"
 
 

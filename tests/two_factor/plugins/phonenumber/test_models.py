@@ -152,7 +152,8 @@ def test_the_token_sent_right_after_a_sign_in_verifies(sms_device, clock, sent, 
     assert not sms_device.verify_token(token)
 
 
-def test_token_sent_after_a_sign_in_in_the_same_step_still_works(sms_device, sent, gateways):
+def test_token_sent_after_a_sign_in_in_the_same_step_still_works(sms_device, sent, gateways,
+                                                                 clock):
     assert sms_device.verify_token(phone_token(sms_device))
     sms_device.generate_challenge()
     [(_kind, _number, token)] = sent()
@@ -162,13 +163,13 @@ def test_token_sent_after_a_sign_in_in_the_same_step_still_works(sms_device, sen
 
 # Sending
 
-def test_challenge_sends_a_text_message(sms_device, sent, gateways):
+def test_challenge_sends_a_text_message(sms_device, sent, gateways, clock):
     message = sms_device.generate_challenge()
     assert sent() == [("SMS", NUMBER, phone_token(sms_device))]
     assert MASKED in message and "text message" in message
 
 
-def test_challenge_calls(call_device, sent, gateways):
+def test_challenge_calls(call_device, sent, gateways, clock):
     message = call_device.generate_challenge()
     assert sent() == [("call", NUMBER, phone_token(call_device))]
     assert MASKED in message and "calling" in message
