@@ -105,10 +105,10 @@ class DeviceConfigAdminMixin:
 
     The URLs are django-otp's: ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` (``<path:pk>`` for
     a model whose key is not an integer), reversed with ``args=[pk]`` or ``kwargs={"pk": pk}``.
-    Both views need the change permission on the device and answer 404 when the device does
-    not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the QR code holds the secret);
-    the ``qrcode_link`` to the config page (a list column, and a read-only field of the change
-    form) is then left out.
+    Both views need the view or change permission on the device (as in django-otp) and answer
+    404 when the device does not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the
+    QR code holds the secret); the ``qrcode_link`` to the config page (a list column, and a
+    read-only field of the change form) is then left out.
     """
 
     config_template = "otp/admin/config.html"
@@ -148,7 +148,8 @@ class DeviceConfigAdminMixin:
 
     def shows_qrcode_link(self, request: HttpRequest, obj: Model | None = None) -> bool:
         """Whether the link to the config page is shown (to someone who may open it)."""
-        return not hide_sensitive_data() and self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        return (not hide_sensitive_data()
+                and self.has_view_or_change_permission(request, obj))  # type: ignore[attr-defined]
 
     @admin.display(description=_("QR Code"))
     def qrcode_link(self, device: Device) -> str:
@@ -184,7 +185,7 @@ class DeviceConfigAdminMixin:
             raise Http404
         device = self.get_object(request, unquote(str(pk)))  # type: ignore[attr-defined]
         # Like the admin's own views: the permission first, so that 404s tell no one else.
-        if not self.has_change_permission(request, device):  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request, device):  # type: ignore[attr-defined]
             raise PermissionDenied
         if device is None:
             raise Http404

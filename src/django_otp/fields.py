@@ -14,9 +14,11 @@ as it was), the pages of its user keep working, and it refuses every token. A du
 
 ``max_length`` is the length of the plain text, as in the forms and validators; the column is
 made wide enough for the encrypted form (``column_length``). The stored value of an encrypted
-secret changes on every write (a fresh nonce), so it cannot be compared in SQL: every lookup but
-``isnull`` raises ``FieldError``. A device plugin of another project may use the field for its
-own secret; ``manage.py otp_reencrypt`` finds it through the app registry.
+secret changes on every write (a fresh nonce), so it cannot be compared in SQL: while keys are
+configured, every lookup but ``isnull`` raises ``FieldError``. Without keys (the default) the
+values are stored in plain text and the field has a ``CharField``'s lookups, as in django-otp
+(``TOTPDevice.objects.filter(key=...)``). A device plugin of another project may use the field
+for its own secret; ``manage.py otp_reencrypt`` finds it through the app registry.
 """
 
 from __future__ import annotations
@@ -146,12 +148,18 @@ class SecretField(models.CharField):
         return self.get_prep_value(self.stored_or_plain(obj))
 
     def get_lookup(self, lookup_name: str) -> Any:
+        """A CharField's lookups while the values are stored in plain text (no keys, as in
+        django-otp); with keys configured, ``isnull`` alone."""
         if lookup_name == "isnull":
             return IsNull
+        if not crypto.configured_keys():
+            return super().get_lookup(lookup_name)
         raise FieldError(
             f"{self.secret_context} is a SecretField: its stored value is encrypted with a fresh "
             f"nonce on every write, so it cannot be compared in the database "
             f"('{lookup_name}' lookup). Load the rows and compare in Python.")
 
     def get_transform(self, lookup_name: str) -> Any:
+        if not crypto.configured_keys():
+            return super().get_transform(lookup_name)
         return None

@@ -76,9 +76,9 @@ class OTPAuthenticationFormMixin:
         return device
 
     def _handle_challenge(self, device: Device | None) -> None:
-        if device is None:
-            raise forms.ValidationError(self.otp_error_messages["invalid_device"],
-                                        code="invalid_device")
+        if device is None:  # no device chosen: nothing to challenge, as django-otp answered
+            raise forms.ValidationError(self.otp_error_messages["not_interactive"],
+                                        code="not_interactive")
         try:
             message = generate_challenge(device, getattr(self, "request", None))
         except Exception as exc:

@@ -76,10 +76,19 @@ class ThrottlingMixin(models.Model):
     def throttling_enabled(self) -> bool:
         return self.get_throttle_factor() > 0
 
+    def throttle_free_failures(self) -> int:
+        """Failures that cost no wait: one for a device being set up (not confirmed yet), so
+        that a mistyped first token does not hold back the right one a second later; none for
+        a device that signs in. The back-off doubles from there as usual."""
+        return 0 if getattr(self, "confirmed", True) else 1
+
     def throttle_locked_until(self) -> datetime | None:
-        if self.throttling_failure_timestamp is None:
+        # An unsaved device is not locked: its failures have no row to outlive this instance
+        # (they are counted on it, and stored if it is saved).
+        if self.throttling_failure_timestamp is None or self.pk is None:
             return None
-        delay = throttle_delay(self.throttling_failure_count, self.get_throttle_factor())
+        counted = self.throttling_failure_count - self.throttle_free_failures()
+        delay = throttle_delay(counted, self.get_throttle_factor())
         if not delay:
             return None
         return self.throttling_failure_timestamp + delay

@@ -7,7 +7,7 @@ conditional UPDATE (or DELETE) whose row count says whether this request won (``
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
@@ -154,8 +154,17 @@ class Device(models.Model):
         return False
 
     def _claim(self, condition: Q, **values: Any) -> bool:
-        """Write ``values`` if ``condition`` still holds for this row; True if this call won."""
+        """Write ``values`` if ``condition`` still holds for this row; True if this call won.
+
+        A device that is not saved yet has no row and nothing to claim (no other request can
+        know this instance): the values are set on it, and stored if and when it is saved. So
+        a device is built, its first token verified, and then saved, as with django-otp.
+        """
         values = {**self._success_values(), **values}
+        if self.pk is None:
+            for name, value in values.items():
+                setattr(self, name, value)
+            return True
         rows = claim(self, condition, values)
         if rows is None:  # a shape claim.py does not compile: the ORM builds the statement
             rows = type(self)._base_manager.filter(condition, pk=self.pk).update(**values)
@@ -215,15 +224,23 @@ class SideChannelDevice(Device):
             self.save()
 
     def verify_token(self, token: Any) -> bool:
-        allowed, _info = self.verify_is_allowed()
-        if not allowed:
-            return False
-        stored = self.token
+        """Whether ``token`` is the one sent and still valid; a valid token is cleared.
+
+        As in django-otp, this base neither throttles nor asks ``verify_is_allowed()``: a
+        subclass that mixes in ``ThrottlingMixin`` does that in its own ``verify_token`` (and
+        counts its failures there, once), as ``EmailDevice`` does.
+        """
         now = timezone.now()
-        if (not stored or not isinstance(token, str | int) or self.valid_until <= now
-                or not constant_time_compare(str(token).strip(), stored)):
-            self._record_failure()
-            return False
-        # The right token: clear it in the statement that checks it is still there. A request
-        # that loses this race was not guessing, so it is not counted as a failure.
-        return self._claim(models.Q(token=stored, valid_until__gt=now), token=None, valid_until=now)
+        return self._token_matches(token, now) and self._consume_token(now)
+
+    def _token_matches(self, token: Any, now: datetime) -> bool:
+        """Whether ``token`` is the token stored on this instance, unexpired at ``now``."""
+        stored = self.token
+        return bool(stored and isinstance(token, str | int) and now < self.valid_until
+                    and constant_time_compare(str(token).strip(), stored))
+
+    def _consume_token(self, now: datetime) -> bool:
+        """Clear the matched token in the statement that checks it is still there; False when
+        another request used it first (a lost race, not a wrong guess)."""
+        return self._claim(models.Q(token=self.token, valid_until__gt=now),
+                           token=None, valid_until=now)

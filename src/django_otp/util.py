@@ -64,22 +64,27 @@ def otpauth_url(kind: str, account: str, key: bytes, issuer: object = None,
     """An ``otpauth://`` provisioning URL (the Key Uri Format read by authenticator apps).
 
     ``kind`` is ``totp`` or ``hotp``; ``params`` adds query parameters such as ``digits``,
-    ``period`` or ``counter`` (None values are left out). The label and the secret are written
-    as django-otp writes them (label quoted with ``quote``'s default safe characters, so the
-    colon is ``%3A``; the base32 secret keeps its ``=`` padding): sites and their tests compare
-    these URLs, and authenticator apps read both forms.
+    ``period`` or ``counter`` (None values are left out). The URL is written as django-otp
+    writes it, since sites and their tests compare these URLs (and authenticator apps read
+    either form): the label quoted with ``quote``'s default safe characters (so the colon is
+    ``%3A``), the base32 secret with its ``=`` padding, then the ``params``, then ``issuer``
+    (quoted the same way) and last ``image``, a URL whose ``:`` and ``/`` are kept.
     """
     from base64 import b32encode
     from urllib.parse import quote, urlencode
 
     # "issuer:account" is split at the first colon, so the issuer cannot keep one.
     issuer = str(issuer).replace(":", "") if issuer else None
+    image = params.pop("image", None)
     label = quote(f"{issuer}:{account}" if issuer else account)
     query: dict[str, object] = {"secret": b32encode(key).decode(), "algorithm": "SHA1"}
     query.update((name, value) for name, value in params.items() if value is not None)
+    encoded = urlencode(query, quote_via=quote)
     if issuer:
-        query["issuer"] = issuer
-    return f"otpauth://{kind}/{label}?{urlencode(query, quote_via=quote)}"
+        encoded += f"&issuer={quote(issuer)}"
+    if image:
+        encoded += f"&image={quote(str(image), safe=':/')}"
+    return f"otpauth://{kind}/{label}?{encoded}"
 
 
 def generate_challenge(device: Any, request: Any = None) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from binascii import unhexlify
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.models import Device
-from django_otp.oath import TOTP
+from django_otp.oath import TOTP, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import parse_numeric_token
 
@@ -64,7 +63,12 @@ class DeviceValidationForm(forms.Form):
 
 
 class TOTPDeviceForm(forms.Form):
-    """The generator step: check a token from the app against the new ``key``, then save it."""
+    """The generator step: check a token from the app against the new ``key``, then save it.
+
+    Each candidate token is computed by this module's ``totp`` (``django_otp.oath.totp``), as
+    django-two-factor-auth did, so that a test may patch ``two_factor.forms.totp``. The step
+    that matched is recorded on the device (``last_t``): the token cannot sign in again.
+    """
 
     token = _token_field()
     idempotent = False
@@ -82,25 +86,44 @@ class TOTPDeviceForm(forms.Form):
         self.metadata = metadata or {}
         self.digits = totp_digits()
         self.step = 30
+        self.t0 = 0
         self.matched_t: int | None = None
         self.drift = 0
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]
         value = parse_numeric_token(token, self.digits)
-        totp = TOTP(unhexlify(self.key.encode()), self.step, 0, self.digits)
-        totp.time = time.time()
-        if value is None or not totp.verify(value, self.tolerance):
+        matched = self.match_step(value) if value is not None else None
+        if matched is None:
             raise forms.ValidationError(self.error_messages["invalid_token"], code="invalid_token")
-        self.drift = totp.drift
-        self.matched_t = totp.t()
+        self.matched_t, self.drift = matched
         return token
+
+    def match_step(self, value: int) -> tuple[int, int] | None:
+        """``(step, offset)`` of the step within ``tolerance`` of now whose token is ``value``
+        (the earliest, should two match), or None.
+
+        The current step is read before and after the candidates are computed; should a step
+        boundary pass in between, they are computed again, so that the step recorded is the one
+        that matched.
+        """
+        key = unhexlify(self.key.encode())
+        clock = TOTP(key, self.step, self.t0, self.digits)
+        offsets = range(-self.tolerance, self.tolerance + 1)
+        for _attempt in range(3):
+            now_t = clock.t()
+            offset = next((offset for offset in offsets
+                           if totp(key, self.step, self.t0, self.digits, offset) == value), None)
+            if clock.t() == now_t:
+                return None if offset is None else (now_t + offset, offset)
+        return None
 
     def save(self) -> TOTPDevice:
         """Create the confirmed device; the token that proved it is already used up."""
         return TOTPDevice.objects.create(
             user=self.user, name="default", key=self.key, digits=self.digits, step=self.step,
-            tolerance=self.tolerance, drift=self.drift, last_t=self.matched_t, confirmed=True)
+            t0=self.t0, tolerance=self.tolerance, drift=self.drift, last_t=self.matched_t,
+            confirmed=True)
 
 
 class DisableForm(forms.Form):

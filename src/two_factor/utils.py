@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,7 +19,7 @@ from .flows.summary import cached_device_summary, device_summary, forget_device_
 
 __all__ = [
     "default_device", "forget_default_device", "get_otpauth_url", "totp_digits", "safe_next_url",
-    "success_url_or_home",
+    "success_url_or_home", "monkeypatch_method",
     "USER_DEFAULT_DEVICE_ATTR_NAME",
 ]
 
@@ -97,6 +98,24 @@ def success_url_or_home(success_url: str | None) -> str:
     """A view's ``success_url`` (a URL or URL name), else ``LOGIN_REDIRECT_URL``: where the old
     views went after success when the site did not say."""
     return str(resolve_url(success_url or django_settings.LOGIN_REDIRECT_URL))
+
+
+def monkeypatch_method(cls: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator that adds the decorated function to ``cls`` under its own name (replacing an
+    attribute of that name) and returns the function unchanged::
+
+        @monkeypatch_method(AdminSite)
+        def login(self, request, extra_context=None):
+            ...
+
+    Kept for sites that imported it from django-two-factor-auth; the package itself patches
+    nothing.
+    """
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(cls, func.__name__, func)
+        return func
+
+    return decorator
 
 
 def safe_next_url(request: Any, field_name: str = REDIRECT_FIELD_NAME) -> str | None:

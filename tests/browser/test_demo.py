@@ -69,7 +69,7 @@ def test_1_sign_up_and_set_up_an_authenticator_app_from_the_qr_code(page):
     assert session_status(page) == "unverified"  # signed in with a password only
 
     page.goto("/account/two_factor/")
-    page.get_by_role("link", name="Set up two-factor authentication").click()
+    page.get_by_role("link", name="Enable Two-Factor Authentication").click()
     secret, account = setup_authenticator_app(page)
     assert account == username
 
@@ -111,7 +111,7 @@ def test_3_a_backup_token_works_once(page, demo):
     def sign_in_with_backup_token(token):
         sign_in_with_password(page, username)
         expect_token_step(page)
-        page.get_by_role("button", name="Use a backup token").click()
+        page.get_by_role("button", name="Use Backup Token").click()
         expect(page.get_by_text("Enter one of the backup tokens")).to_be_visible()
         enter_token(page, token)
 

@@ -226,18 +226,36 @@ def test_missing_device_is_404(superuser_client, keyed_device, view):
     assert superuser_client.get(not_a_pk).status_code == 404
 
 
-@pytest.mark.parametrize("view", ["config", "qrcode"])
-def test_staff_without_change_permission_is_denied(client, make_user, keyed_device, view):
+def _staff(make_user, device, *actions):
     staff = make_user("clerk", is_staff=True)
-    opts = keyed_device._meta
-    staff.user_permissions.add(Permission.objects.get(
-        content_type__app_label=opts.app_label, codename=f"view_{opts.model_name}"))
-    client.force_login(staff)
+    opts = device._meta
+    for action in actions:
+        staff.user_permissions.add(Permission.objects.get(
+            content_type__app_label=opts.app_label, codename=f"{action}_{opts.model_name}"))
+    return staff
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_view_only_staff_may_open_the_config(client, make_user, keyed_device, view):
+    # As in django-otp: the view permission is enough to see a device's configuration.
+    client.force_login(_staff(make_user, keyed_device, "view"))
+    assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 200
+    assert client.get(admin_url(keyed_device, view, 999999)).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_staff_without_view_or_change_permission_is_denied(client, make_user, keyed_device, view):
+    client.force_login(_staff(make_user, keyed_device))
     assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 403
     assert client.get(admin_url(keyed_device, view, 999999)).status_code == 403
-    changelist = client.get(admin_url(keyed_device, "changelist"))
-    assert changelist.status_code == 200
-    assert admin_url(keyed_device, "config", keyed_device.pk) not in changelist.content.decode()
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_view_only_staff_gets_404_when_sensitive_data_is_hidden(client, make_user, keyed_device,
+                                                                 settings, view):
+    settings.OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+    client.force_login(_staff(make_user, keyed_device, "view"))
+    assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 404
 
 
 @pytest.mark.parametrize("view", ["config", "qrcode"])
@@ -433,12 +451,10 @@ def test_hidden_change_form_has_no_qrcode_link(hidden, superuser_client, keyed_d
     assert "qrcode_link" not in changelist.context["cl"].list_display
 
 
-def test_view_only_staff_gets_no_qrcode_link(client, make_user, keyed_device):
-    staff = make_user("clerk", is_staff=True)
-    opts = keyed_device._meta
-    staff.user_permissions.add(Permission.objects.get(
-        content_type__app_label=opts.app_label, codename=f"view_{opts.model_name}"))
-    client.force_login(staff)
+def test_view_only_staff_gets_the_qrcode_link(client, make_user, keyed_device):
+    client.force_login(_staff(make_user, keyed_device, "view"))
     response = client.get(admin_url(keyed_device, "change", keyed_device.pk))
     assert response.status_code == 200
-    assert admin_url(keyed_device, "config", keyed_device.pk) not in response.content.decode()
+    assert admin_url(keyed_device, "config", keyed_device.pk) in response.content.decode()
+    changelist = client.get(admin_url(keyed_device, "changelist"))
+    assert "qrcode_link" in changelist.context["cl"].list_display

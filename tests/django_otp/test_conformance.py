@@ -75,8 +75,8 @@ class StaticConformance(*ALL_BEHAVIOURS, test_utils.TestCase):
 
 
 class EmailConformance(*ALL_BEHAVIOURS, test_utils.CooldownTestMixin, test_utils.TestCase):
-    # The mixins load a fresh instance before asking for a token, so the token an email
-    # device accepts is stored up front, valid long enough for the mixins' time travel.
+    # The token that the email device accepts is stored up front, valid long enough for the
+    # mixins' time travel (SMSLikeConformance, in test_third_party_devices, sends one instead).
     token = "424242"
 
     def setUp(self):

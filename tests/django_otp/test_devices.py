@@ -604,6 +604,14 @@ def test_totp_config_url_issuer_string_digits_period(user):
     assert query["image"] == "https://example.com/logo.png"
 
 
+@override_settings(OTP_TOTP_ISSUER="Example", OTP_TOTP_IMAGE="https://x.invalid/i.png")
+def test_totp_config_url_with_issuer_and_image_as_django_otp_writes_it(user):
+    device = TOTPDevice.objects.create(user=user, name="t", key="d2e8a68036f68960b1c30532bb5c56da5090825b")
+    assert device.config_url == (
+        "otpauth://totp/Example%3Aalice?secret=2LUKNABW62EWBMODAUZLWXCW3JIJBAS3"
+        "&algorithm=SHA1&digits=6&period=30&issuer=Example&image=https://x.invalid/i.png")
+
+
 @pytest.mark.parametrize("model", [TOTPDevice, HOTPDevice])
 def test_config_url_label_and_secret_as_django_otp_writes_them(user, settings, model):
     settings.OTP_TOTP_ISSUER = settings.OTP_HOTP_ISSUER = "example.com"

@@ -188,6 +188,24 @@ def test_the_secret_cannot_be_compared_in_sql(encrypted, user, lookup):
         TOTPDevice.objects.filter(**lookup).exists()
 
 
+@pytest.mark.parametrize("lookup", [{"key": HEX}, {"key__startswith": "3132"}, {"key__in": [HEX]},
+                                    {"key__iexact": HEX.upper()}])
+def test_without_keys_the_secret_filters_as_a_char_field(user, lookup):
+    # Plain text in the database (OTP_ENCRYPTION_KEYS None, the default): django-otp's lookups.
+    device = TOTPDevice.objects.create(user=user, name="default", key=HEX)
+    TOTPDevice.objects.create(user=user, name="other", key="ab" * 20)
+    assert list(TOTPDevice.objects.filter(**lookup)) == [device]
+
+
+def test_with_keys_the_lookup_error_names_the_field_and_the_lookup(encrypted, db):
+    with pytest.raises(FieldError) as error:
+        TOTPDevice.objects.filter(key=HEX).exists()
+    assert str(error.value) == (
+        "otp_totp.totpdevice.key is a SecretField: its stored value is encrypted with a fresh "
+        "nonce on every write, so it cannot be compared in the database ('exact' lookup). Load "
+        "the rows and compare in Python.")
+
+
 def test_isnull_and_updates_still_work(encrypted, user):
     device = TOTPDevice.objects.create(user=user, name="default")
     assert TOTPDevice.objects.filter(key__isnull=False).get() == device

@@ -292,6 +292,28 @@ def test_auth_form_bad_input_is_a_form_error(user, totp_device, data):
     assert form.errors
 
 
+def test_auth_form_challenge_without_a_device(user, email_device):
+    # As django-otp answered: no device chosen means nothing interactive to challenge.
+    form = auth_form(otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"not_interactive"}
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("whose", ["another user's", "unconfirmed"])
+def test_auth_form_challenge_to_a_device_not_on_offer(user, other_user, email_device, whose):
+    if whose == "unconfirmed":
+        email_device.confirmed = False
+        email_device.save()
+    else:
+        email_device.user = other_user
+        email_device.save()
+    form = auth_form(email_device, otp_challenge="1")
+    assert not form.is_valid()
+    assert error_codes(form) == {"invalid_device"}
+    assert mail.outbox == []
+
+
 def test_auth_form_email_challenge(user, email_device):
     form = auth_form(email_device, otp_challenge="1")
     assert not form.is_valid()

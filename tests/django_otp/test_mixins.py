@@ -103,3 +103,31 @@ def test_throttling_enabled(factor, enabled):
 def test_cooldown_enabled(duration, enabled):
     with override_settings(OTP_EMAIL_COOLDOWN_DURATION=duration):
         assert EmailDevice().cooldown_enabled is enabled
+
+
+def test_a_device_being_set_up_forgives_its_first_wrong_token(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ..conftest import totp_now
+
+    device = TOTPDevice.objects.create(user=user, name="new", confirmed=False)
+    near = {totp_now(device, offset) for offset in (-1, 0, 1)}
+    wrong = next(token for token in ("000000", "111111", "222222") if token not in near)
+    assert not device.verify_token(wrong)
+    assert device.throttling_failure_count == 1
+    assert device.verify_is_allowed() == (True, None)  # the right token may follow at once
+    assert device.verify_token(totp_now(device))
+
+
+@pytest.mark.parametrize("confirmed, failures_before_a_lock", [(False, 2), (True, 1)])
+def test_the_back_off_of_a_device_being_set_up_starts_one_failure_later(
+        user, confirmed, failures_before_a_lock):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="new", confirmed=confirmed)
+    for _ in range(failures_before_a_lock - 1):
+        device.throttle_increment()
+        assert device.verify_is_allowed() == (True, None)
+    device.throttle_increment()
+    allowed, info = device.verify_is_allowed()
+    assert not allowed and info["failure_count"] == failures_before_a_lock

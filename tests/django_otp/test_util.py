@@ -258,6 +258,24 @@ def test_otpauth_url_digits_and_period():
     assert query["issuer"] == "Example"
 
 
+def test_otpauth_url_issuer_then_image_as_django_otp_appends_them():
+    url = otpauth_url("totp", "alice", KEY, "Example", digits=6, period=30,
+                      image="https://x.invalid/i.png")
+    assert url == ("otpauth://totp/Example%3Aalice?secret=AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQT"
+                   "&algorithm=SHA1&digits=6&period=30&issuer=Example&image=https://x.invalid/i.png")
+
+
+def test_otpauth_url_image_keeps_colon_and_slash_only():
+    url = otpauth_url("totp", "alice", KEY, None, image="https://x.invalid/a b?c=d&e#f.png")
+    assert url.endswith("&algorithm=SHA1&image=https://x.invalid/a%20b%3Fc%3Dd%26e%23f.png")
+    assert parse_otpauth(url)[2]["image"] == "https://x.invalid/a b?c=d&e#f.png"
+
+
+def test_otpauth_url_issuer_is_quoted_as_django_otp_quotes_it():
+    url = otpauth_url("totp", "alice", KEY, "Bücher & Co/Ltd")
+    assert url.endswith("&issuer=B%C3%BCcher%20%26%20Co/Ltd")
+
+
 def test_otpauth_url_hotp_counter_and_none_params_left_out():
     url = otpauth_url("hotp", "alice", KEY, None, digits=6, counter=5, image=None)
     kind, label, query = parse_otpauth(url)

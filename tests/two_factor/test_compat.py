@@ -316,3 +316,17 @@ def test_login_view_names_its_steps_as_before():
         "auth", "token", "backup")
     assert [step for step, _form in LoginView.form_list] == [LoginView.AUTH_STEP, LoginView.TOKEN_STEP,
                                          LoginView.BACKUP_STEP]
+
+
+def test_the_login_views_old_patch_points():
+    """What tests written for django-two-factor-auth patch on ``two_factor.views.core``: the
+    clock and the logger of the sign-in timeout, and the signals module."""
+    import logging
+    import time
+
+    from two_factor import signals
+    from two_factor.views import core
+
+    assert core.time is time
+    assert isinstance(core.logger, logging.Logger) and core.logger.name == "two_factor.views.core"
+    assert core.signals is signals

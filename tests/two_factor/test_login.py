@@ -164,12 +164,25 @@ def test_the_password_never_enters_the_session(client, user_with_totp):
     assert PASSWORD not in stored
     assert "alice" not in stored  # no form data at all, the username neither
     wizard = client.session["wizard_login_view"]
-    assert wizard["step_data"] == {"auth": {}}
-    assert wizard["validated_step_data"] == {"auth": {}}
-    assert set(wizard["extra_data"]) == {"started", "auth_hash", "device"}
-    # The two keys of django-two-factor-auth's LoginStorage, which sites' tests read.
+    # The password step's entries as django-two-factor-auth's sessions had them (sites' tests
+    # compare them): no input kept, nothing in validated_step_data.
+    assert wizard["step"] == "token"
+    assert wizard["step_data"] == {"auth": None}
+    assert wizard["step_files"] == {"auth": {}}
+    assert wizard["validated_step_data"] == {}
+    assert set(wizard["extra_data"]) == {"auth_hash", "device"}
+    # The keys of django-two-factor-auth's LoginStorage and login view, which sites' tests read.
     assert wizard["user_pk"] == str(user_with_totp.pk)
     assert wizard["user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert isinstance(wizard["authentication_time"], int)
+
+
+def test_the_token_step_has_no_way_back_to_the_password(client, user_with_totp, default_totp):
+    """The password step, not kept as validated step data, still counts as done."""
+    response = post_password(client)
+    assert response.context["wizard"]["steps"].prev is None
+    assert 'value="auth"' not in response.content.decode()
+    assert post_token(client, totp_now(default_totp)).status_code == 302
 
 
 def test_session_key_is_cycled(client, user_with_totp, default_totp):
@@ -273,6 +286,7 @@ def test_sign_in_with_a_backup_token(client, user_with_totp, default_totp, backu
     response = post_password(client)
     assert response.context["backup_tokens"] == 3
     assert 'name="wizard_goto_step" value="backup"' in response.content.decode()
+    assert "Use Backup Token" in response.content.decode()  # the wording old tests look for
     response = client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
     page = response.content.decode()
     assert 'name="wizard_goto_step" value="token"' in page  # back to the device
@@ -378,17 +392,52 @@ def later(monkeypatch, seconds):
     monkeypatch.setattr(flows, "now", lambda: real() + seconds)
 
 
-def test_timeout_between_the_steps(client, user_with_totp, default_totp, monkeypatch):
+TIMED_OUT = "Your session has timed out. Please login again."
+
+
+def test_timeout_between_the_steps(client, user_with_totp, default_totp, monkeypatch, caplog):
     post_password(client)
     later(monkeypatch, 601)
-    response = post_token(client, totp_now(default_totp))
+    with caplog.at_level("INFO", logger="two_factor.views.core"):
+        response = post_token(client, totp_now(default_totp))
     assert current_step(response) == "auth"
-    assert "Your sign-in timed out, please start again." in response.content.decode()
+    assert response.context["wizard"]["form"].non_field_errors() == [TIMED_OUT]
+    assert TIMED_OUT in response.content.decode()
+    assert [record.name for record in caplog.records if "timed out" in record.getMessage()] \
+        == ["two_factor.views.core"]
     assert signed_in_user_id(client) is None
-    assert "user_pk" not in json.dumps(dict(client.session))
+    stored = json.dumps(dict(client.session))
+    assert "user_pk" not in stored and "authentication_time" not in stored
     # The token was not used up, and the next sign-in works.
     post_password(client)
     assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_timeout_as_old_tests_patch_it(client, user_with_totp, default_totp):
+    """The clock and the logger that tests written for django-two-factor-auth patch, and the
+    start of the sign-in where they read it."""
+    with mock.patch("two_factor.views.core.time") as clock, \
+            mock.patch("two_factor.views.core.logger") as logger:
+        clock.time.return_value = 12345.12
+        post_password(client)
+        assert client.session["wizard_login_view"]["authentication_time"] == 12345
+        clock.time.return_value = 12345 + 600
+        assert current_step(client.post(URL, {STEP: "token"})) == "token"  # not yet
+        logger.info.assert_not_called()
+        clock.time.return_value = 12345 + 601
+        response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert response.context["wizard"]["form"].non_field_errors() == [TIMED_OUT]
+    logger.info.assert_called_once_with(
+        "User's authentication flow has timed out. The user has been redirected to the "
+        "initial auth form.")
+    assert signed_in_user_id(client) is None
+
+
+def test_the_timeout_logger_is_named_after_the_old_module():
+    from two_factor.views import core
+
+    assert core.logger.name == "two_factor.views.core"
 
 
 def test_within_the_timeout(client, user_with_totp, default_totp, monkeypatch, settings):
@@ -539,22 +588,28 @@ def test_a_failing_challenge_is_a_message(client, user_with_totp, email_method, 
 
 @pytest.mark.parametrize("device_id", [
     "garbage", "", "otp_totp.totpdevice/999999", "otp_totp.totpdevice/-1", "auth.user/1",
-    "otp_totp.totpdevice/1/2", "x" * 5000, "otp_hotp.hotpdevice/{hotp}",
+    "otp_totp.totpdevice/1/2", "x" * 5000, "otp_hotp.hotpdevice/{hotp}", "MALICIOUS/INPUT/666",
 ])
-def test_choosing_a_device_that_is_not_usable_is_a_400(client, user_with_totp, hotp_device,
-                                                       device_id):
-    # A HOTP device is the user's, but no registered method knows it.
+def test_choosing_a_device_that_is_not_usable_keeps_the_token_step(
+        client, user_with_totp, default_totp, hotp_device, device_id):
+    # A HOTP device is the user's, but no registered method knows it. The answer is the token
+    # step of the device asked before, with a notice, and a 200 as the old view gave.
     device_id = device_id.format(hotp=hotp_device.pk)
     post_password(client)
     response = client.post(URL, {STEP: "token", "challenge_device": device_id})
-    assert response.status_code == 400
+    assert current_step(response) == "token"
+    assert response.context["device"] == default_totp
+    assert "cannot be used" in response.content.decode()
     assert signed_in_user_id(client) is None
+    assert post_token(client, totp_now(default_totp)).status_code == 302
 
 
-def test_choosing_another_users_device_is_a_400(client, user_with_totp, bob_with_totp):
+def test_choosing_another_users_device_keeps_the_token_step(client, user_with_totp,
+                                                            default_totp, bob_with_totp):
     post_password(client)
     response = client.post(URL, {STEP: "token", "challenge_device": bob_with_totp.persistent_id})
-    assert response.status_code == 400
+    assert current_step(response) == "token"
+    assert response.context["device"] == default_totp
     assert "cannot be used" in response.content.decode()
 
 
@@ -649,7 +704,7 @@ def test_garbage_in_the_stored_wizard_is_not_a_500(client, user_with_totp, defau
     post_password(client)
     session = client.session
     session["wizard_login_view"].update(user_pk="not-a-pk", user_backend="no.such.Backend")
-    session["wizard_login_view"]["extra_data"]["started"] = "yesterday"
+    session["wizard_login_view"]["authentication_time"] = "yesterday"
     session.save()
     response = post_token(client, totp_now(default_totp))
     assert current_step(response) == "auth"

@@ -107,6 +107,21 @@ def failures(device):
     return device.throttling_failure_count
 
 
+def deleted(response):
+    """The remember cookies that ``response`` tells the browser to drop."""
+    return {name for name, morsel in response.cookies.items()
+            if name.startswith(PREFIX) and morsel.value == "" and morsel["max-age"] == 0}
+
+
+def forge(client, user, device, name="forged"):
+    """A cookie for ``device`` whose user signature is wrong, as a thief would make one."""
+    genuine = get_remember_device_cookie(user, device.persistent_id)
+    timestamp, device_hash, user_hash = genuine.split(":")
+    forged_hash = ("0" if user_hash[0] != "0" else "1") + user_hash[1:]
+    client.cookies[PREFIX + name] = f"{timestamp}:{device_hash}:{forged_hash}"
+    return PREFIX + name
+
+
 @pytest.fixture
 def remembered(client, user_with_totp, default_totp):
     """alice signed in with "remember" ticked, then signed out."""
@@ -191,10 +206,12 @@ def test_device_removal_kills_the_cookie(remembered, user_with_totp, default_tot
 
 
 def test_age_kills_the_cookie(remembered, default_totp, monkeypatch):
+    names = set(remember_cookies(remembered))
     later(monkeypatch, AGE + 1)
     response = post_password(remembered)
     assert current_step(response) == "token"
     assert failures(default_totp) == 0  # an expired cookie is not an attack
+    assert deleted(response) == names  # nor of any use
 
 
 def test_cookie_of_another_user(remembered, other_user):
@@ -209,28 +226,106 @@ def test_disabled_setting_ignores_cookies(remembered, settings):
     assert current_step(post_password(remembered)) == "token"
 
 
-@pytest.mark.parametrize("value", ["garbage", "a:b:c", "::", "x" * 4000, "é:ü:ß", "a:b"])
-def test_malformed_cookie_is_ignored(client, user_with_totp, default_totp, value):
+@pytest.mark.parametrize(("value", "dropped"), [
+    # Of no format at all: the browser is told to drop it.
+    ("garbage", True), ("x" * 4000, True), ("a:b", True), ("", True),
+    # The shape of a cookie, but of no device of the user: someone else's, as far as we know.
+    ("a:b:c", False), ("::", False), ("é:ü:ß", False), ("key:a:b:c", False),
+])
+def test_malformed_cookie_is_ignored(client, user_with_totp, default_totp, value, dropped):
     client.cookies[PREFIX + "junk"] = value
     response = post_password(client)
     assert current_step(response) == "token"
     assert failures(default_totp) == 0
+    assert deleted(response) == ({PREFIX + "junk"} if dropped else set())
 
 
 def test_forged_cookie_is_ignored_and_counted(client, user_with_totp, default_totp):
-    genuine = get_remember_device_cookie(user_with_totp, default_totp.persistent_id)
-    timestamp, device_hash, user_hash = genuine.split(":")
-    forged_hash = ("0" if user_hash[0] != "0" else "1") + user_hash[1:]
-    client.cookies[PREFIX + "forged"] = f"{timestamp}:{device_hash}:{forged_hash}"
+    forge(client, user_with_totp, default_totp)
     response = post_password(client)
     assert current_step(response) == "token"
     assert failures(default_totp) == 1
+
+
+def test_forged_cookie_is_deleted(client, user_with_totp, default_totp):
+    name = forge(client, user_with_totp, default_totp)
+    response = post_password(client)
+    assert deleted(response) == {name}
+    morsel = response.cookies[name]
+    assert (morsel["path"], morsel["domain"], morsel["samesite"]) == ("/", "", "Lax")
+    # The browser no longer sends it: the next sign-in costs the device no failure.
+    default_totp.throttle_reset()
+    assert current_step(post_password(client)) == "token"
+    assert failures(default_totp) == 0
+
+
+def test_forged_cookie_is_deleted_where_it_was_set(client, user_with_totp, default_totp,
+                                                   settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_PATH = "/account/"
+    settings.TWO_FACTOR_REMEMBER_COOKIE_DOMAIN = ".example.com"
+    settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE = "Strict"
+    name = forge(client, user_with_totp, default_totp)
+    morsel = post_password(client).cookies[name]
+    assert morsel.value == "" and morsel["max-age"] == 0
+    assert (morsel["path"], morsel["domain"], morsel["samesite"]) == \
+        ("/account/", ".example.com", "Strict")
+
+
+def test_forged_cookie_is_deleted_by_a_remembered_sign_in(remembered, user_with_totp,
+                                                         default_totp):
+    """The response that finds a cookie forged drops it, whatever that response is: here the
+    sign-in that a valid cookie, checked after it, vouches for."""
+    [valid] = remember_cookies(remembered)
+    forged = forge(remembered, user_with_totp, default_totp, name="!forged")  # sorted first
+    response = post_password(remembered)
+    assert response.status_code == 302
+    assert deleted(response) == {forged}
+    assert otp_status(remembered)["device"] == default_totp.persistent_id
+
+
+def test_valid_cookies_of_other_users_stay(remembered, default_totp, other_user):
+    bob_device = TOTPDevice.objects.create(user=other_user, name="default")
+    post_password(remembered, username="bob")
+    response = post_token(remembered, totp_now(bob_device), **{"token-remember": "on"})
+    assert response.status_code == 302 and deleted(response) == set()
+    sign_out(remembered)
+    assert len(remember_cookies(remembered)) == 2
+    for username in ("alice", "bob"):
+        response = post_password(remembered, username=username)
+        assert response.status_code == 302  # each skips the token step with their own cookie
+        assert deleted(response) == set()
+        sign_out(remembered)
 
 
 def test_throttled_device_is_not_accepted_by_cookie(remembered, default_totp):
     default_totp.throttle_increment()
     response = post_password(remembered)
     assert current_step(response) == "token"
+    assert deleted(response) == set()  # valid again once the throttle ends
+
+
+def test_a_revoked_trusted_browsers_cookie_is_deleted(client, user_with_totp, default_totp,
+                                                     settings):
+    from django.utils import timezone
+
+    from two_factor.models import TrustedBrowser
+
+    settings.TWO_FACTOR_TRUSTED_BROWSERS = True
+    assert sign_in_remembering(client, default_totp).status_code == 302
+    sign_out(client)
+    names = set(remember_cookies(client))
+    TrustedBrowser.objects.update(revoked_at=timezone.now())
+    response = post_password(client)
+    assert current_step(response) == "token"
+    assert deleted(response) == names
+
+
+def test_a_cookie_of_the_format_turned_off_stays(remembered, default_totp, settings):
+    # Refused while TWO_FACTOR_TRUSTED_BROWSERS is on, and valid again if it is turned off.
+    settings.TWO_FACTOR_TRUSTED_BROWSERS = True
+    response = post_password(remembered)
+    assert current_step(response) == "token"
+    assert deleted(response) == set()
 
 
 def test_user_without_device_ignores_cookies(client, user, totp_device):

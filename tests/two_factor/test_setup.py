@@ -5,21 +5,26 @@ import time
 from base64 import b32encode
 from binascii import unhexlify
 from io import BytesIO
+from types import SimpleNamespace
+from unittest import mock
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from django import forms
 from django.test import Client
 
-from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import DEVICE_ID_SESSION_KEY, oath
 from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
-from two_factor.flows.setup import SECRET_SESSION_KEY
+from two_factor import forms as two_factor_forms
+from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
+from two_factor.forms import TOTPDeviceForm
 from two_factor.plugins.registry import MethodBase, registry
 from two_factor.utils import get_otpauth_url
+from two_factor.views.setup import QRGeneratorView, SetupView
 
 from .conftest import login_password_only, login_verified
 
@@ -411,8 +416,6 @@ def test_tokens_of_any_shape_are_form_errors(setup_client, token):
 def test_concurrent_final_steps_create_one_device(client, user, monkeypatch):
     from django.conf import settings
 
-    from two_factor.forms import TOTPDeviceForm
-
     from ..django_otp.test_concurrency import run_at_once
 
     login_password_only(client, user)
@@ -437,3 +440,108 @@ def test_concurrent_final_steps_create_one_device(client, user, monkeypatch):
                           prepare=same_session, n=2)
     assert results == [302, 302]
     assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+# What sites and test suites written for django-two-factor-auth read or patch.
+
+def test_welcome_step_says_to_follow_the_wizard(setup_client):
+    response = setup_client.get(SETUP)
+    assert "Follow the steps in this wizard to enable two-factor authentication." in response.content.decode()
+
+
+def test_context_keys_name_the_generator_secret(setup_client):
+    """``keys`` maps ``generator`` to the hex secret that the QR code shows, as the old
+    wizard's extra data did; it is not rendered."""
+    assert setup_client.get(SETUP).context["keys"] == {}
+    setup_client.get(SETUP)
+    first = post_step(setup_client, "welcome")
+    key = get_secret(setup_client.session)  # decrypted, with OTP_ENCRYPTION_KEYS
+    again = post_step(setup_client, "generator", {"token": "x"})
+    for response in (first, again):
+        assert response.context["keys"] == {"generator": key}
+        assert key not in response.content.decode().lower()
+    assert setup_client.get(QR).content == _svg(_expected_url(key))
+
+
+def test_generator_token_checked_with_the_patchable_totp(setup_client, user):
+    """The candidates come from ``two_factor.forms.totp`` (patched here as old tests do); the
+    step it matched is recorded, so the device refuses that step's token afterwards."""
+    to_generator(setup_client)
+    key = get_secret(setup_client.session)
+    with mock.patch("two_factor.forms.totp") as totp_mock:
+        totp_mock.return_value = 123456
+        before = TOTP(unhexlify(key)).t()
+        response = post_step(setup_client, "generator", {"token": "123456"})
+    assert response.status_code == 302 and response.url == COMPLETE
+    totp_mock.assert_any_call(unhexlify(key), 30, 0, 6, -1)
+    device = TOTPDevice.objects.get(user=user)
+    # The first candidate (the previous step) matched: its step is used up, the current one not.
+    assert (device.drift, device.confirmed) == (-1, True)
+    assert device.last_t in (before - 1, before)  # a step boundary may pass during the test
+    assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert not device.verify_token(f"{hotp(unhexlify(key), device.last_t):06d}")
+
+
+def test_generator_token_refused_when_the_patched_totp_differs(setup_client):
+    to_generator(setup_client)
+    with mock.patch("two_factor.forms.totp", return_value=654321):
+        response = post_step(setup_client, "generator", {"token": "123456"})
+    assert response.context["wizard"]["form"].errors["token"] == ["Entered token is not valid."]
+    assert not TOTPDevice.objects.exists()
+
+
+def test_step_boundary_during_the_check_records_the_step_that_matched(user, monkeypatch):
+    """The current step is read before and after the candidates are computed: when it moved
+    in between, the check is made again, so ``last_t`` is the step of the accepted token."""
+    clock = {"now": 30 * 1000 + 29.99}  # the end of step 1000
+    monkeypatch.setattr(oath, "_time", SimpleNamespace(time=lambda: clock["now"]))
+    real_totp = oath.totp
+
+    def totp_across_the_boundary(*args):
+        value = real_totp(*args)
+        clock["now"] = 30 * 1001 + 1  # step 1001 starts after the first candidate
+        return value
+
+    monkeypatch.setattr(two_factor_forms, "totp", totp_across_the_boundary)
+    key = "ab" * 20
+    token = f"{hotp(unhexlify(key), 1001):06d}"  # the token of step 1001
+    form = TOTPDeviceForm(key=key, user=user, data={"token": token})
+    assert form.is_valid()
+    assert (form.matched_t, form.drift) == (1001, 0)
+    assert form.save().last_t == 1001
+
+
+def test_cancel_url_in_the_context_and_one_cancel_on_the_page(setup_client, settings):
+    settings.LOGIN_REDIRECT_URL = "two_factor:profile"
+    for response in (setup_client.get(SETUP), post_step(setup_client, "welcome")):
+        assert response.context["cancel_url"] == "/account/two_factor/"
+        html = response.content.decode()
+        assert html.count(">Cancel<") == 1
+        assert 'name="wizard_cancel"' in html  # the button that also drops the secret
+        assert 'href="/account/two_factor/" class="button' not in html
+
+
+class CustomIssuerQRView(QRGeneratorView):
+    def get_issuer(self):
+        return "Custom Issuer"
+
+
+def test_qr_issuer_from_get_issuer_of_a_subclass(setup_client, user, rf):
+    to_generator(setup_client)
+    key = get_secret(setup_client.session)
+    request = rf.get(QR)
+    request.user, request.session = user, setup_client.session
+    response = CustomIssuerQRView.as_view()(request)
+    assert response.status_code == 200
+    url = get_otpauth_url(accountname="alice", secret=b32encode(unhexlify(key)).decode(),
+                          issuer="Custom Issuer", digits=6)
+    assert response.content == _svg(url)
+    assert setup_client.get(QR).content == _svg(_expected_url(key))  # the default: the site
+
+
+def test_setup_view_get_issuer_names_the_issuer_of_the_typed_url(setup_client, monkeypatch):
+    monkeypatch.setattr(SetupView, "get_issuer", lambda self: "Typed Issuer")
+    setup_client.get(SETUP)
+    response = post_step(setup_client, "welcome")
+    assert parse_qs(urlsplit(response.context["otpauth_url"]).query)["issuer"] == ["Typed Issuer"]
+

@@ -14,7 +14,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.flows.backup import backup_token_count
 from two_factor.flows.summary import has_device
-from two_factor.utils import default_device, forget_default_device, get_otpauth_url, totp_digits
+from two_factor.utils import (
+    default_device,
+    forget_default_device,
+    get_otpauth_url,
+    monkeypatch_method,
+    totp_digits,
+)
 
 KEY = b"12345678901234567890"
 KEY_B32 = b32encode(KEY).decode()  # GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
@@ -235,6 +241,28 @@ def test_totp_digits():
         assert totp_digits() == 8
     with override_settings(TWO_FACTOR_TOTP_DIGITS="8"):  # a string in an environment-based settings file
         assert totp_digits() == 8
+
+
+# monkeypatch_method
+
+
+def test_monkeypatch_method_adds_the_function_under_its_name():
+    class Greeter:
+        def hello(self):
+            return "old"
+
+    @monkeypatch_method(Greeter)
+    def hello(self):
+        return f"hello from {type(self).__name__}"
+
+    @monkeypatch_method(Greeter)
+    def bye(self, name):
+        return f"bye {name}"
+
+    assert Greeter().hello() == "hello from Greeter"
+    assert Greeter().bye("alice") == "bye alice"
+    assert Greeter.__dict__["hello"] is hello  # the decorator returns the function itself
+    assert hello(Greeter()) == "hello from Greeter"
 
 
 # The UNION of the device summary is compiled once, for a stand-in user, and run with the user's

@@ -1,15 +1,15 @@
 """The work of signing in, as plain functions that ``two_factor.views.LoginView`` calls.
 
 Between the password step and the token step the session keeps only a small dict (the wizard's
-``extra_data``): when the password was checked, the user's session auth hash (it changes with the
-password), and the persistent id of the device asked for a token. The user's pk and backend are
-kept by ``LoginStorage``. Nothing else: no form data, no password.
+``extra_data``): the user's session auth hash (it changes with the password) and the persistent
+id of the device asked for a token. The user's pk and backend are kept by ``LoginStorage``, and
+the time of the password step as ``authentication_time`` in the wizard's data (int seconds),
+where django-two-factor-auth kept them. Nothing else: no form data, no password.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.core.signing import BadSignature, SignatureExpired
@@ -28,7 +28,12 @@ from ..plugins.registry import registry
 from ..signals import user_verified
 from ..utils import default_device, is_verified
 from . import backup, reauth
-from .remember import remember_cookies, validate_remember_device_cookie, well_formed
+from .remember import (
+    of_no_format,
+    remember_cookie_items,
+    validate_remember_device_cookie,
+    well_formed,
+)
 from .session import login as session_login
 from .summary import SummaryRow, cached_device_summary, device_summary, has_device
 from .trusted import accept_cookie
@@ -37,7 +42,8 @@ logger = logging.getLogger("two_factor")
 
 #: What the user is told when the sign-in cannot go on as asked.
 MESSAGES = {
-    "timeout": _("Your sign-in timed out, please start again."),
+    # django-two-factor-auth's wording, which tests written for it compare.
+    "timeout": _("Your session has timed out. Please login again."),
     "changed": _("Your account changed during sign-in, please start again."),
     "start_again": _("Your sign-in was not found or has expired, please start again."),
     "not_your_device": _("This device cannot be used to sign in to your account."),
@@ -45,9 +51,26 @@ MESSAGES = {
 }
 
 
+#: Logged (at INFO) when a sign-in times out; django-two-factor-auth's wording.
+TIMEOUT_LOG_MESSAGE = ("User's authentication flow has timed out. The user has been redirected "
+                       "to the initial auth form.")
+
+
+def _old_view_module() -> Any:
+    """``two_factor.views.core``, where django-two-factor-auth's login view lived and where tests
+    written for it patch ``time`` and ``logger``: the old patch point of the sign-in timeout.
+
+    Looked up on each call, not imported at the top: that module imports the login view, which
+    imports this one.
+    """
+    from ..views import core
+
+    return core
+
+
 def now() -> float:
-    """The clock of the sign-in timeout (a seam for tests)."""
-    return time.time()
+    """The clock of the sign-in timeout: ``time.time()`` as ``two_factor.views.core`` sees it."""
+    return _old_view_module().time.time()
 
 
 # Devices
@@ -164,35 +187,46 @@ def send_challenge(device: Device, request: Any = None) -> str | None:
 # The state kept between the steps
 
 
-def begin(state: dict[str, Any], request: Any, user: Any) -> Device | None:
+def started_at() -> int:
+    """The time of a password step, as the wizard keeps it (``authentication_time``)."""
+    return int(now())
+
+
+def begin(state: dict[str, Any], request: Any, user: Any) -> tuple[Device | None, list[str]]:
     """The password of ``user`` was right: record it in ``state`` (the wizard's extra data).
 
-    Returns the device to ask for a token, or None. A device that a remember cookie of this
-    browser vouches for is recorded as ``remembered``: the token step is skipped.
+    Returns the device to ask for a token (or None), and the names of this browser's remember
+    cookies found invalid, for the caller to delete. A device that a remember cookie vouches
+    for is recorded as ``remembered``: the token step is skipped.
     """
     device = sign_in_device(user)
     state.clear()
-    state.update(started=now(), auth_hash=user.get_session_auth_hash(),
+    state.update(auth_hash=user.get_session_auth_hash(),
                  device=device.persistent_id if device is not None else None)
-    remembered = remembered_device(request, user) if device is not None else None
+    if device is None:
+        return None, []
+    remembered, rejected = check_remember_cookies(request, user)
     if remembered is not None:
         state.update(device=remembered.persistent_id, remembered=True)
-        return remembered
-    return device
+        return remembered, rejected
+    return device, rejected
 
 
-def cancel_reason(state: dict[str, Any], user: Any) -> str | None:
+def cancel_reason(state: dict[str, Any], user: Any, started: Any) -> str | None:
     """Why the sign-in in progress may not go on (a key of ``MESSAGES``), or None.
 
-    ``user`` is the user loaded again from the session (None once deleted or deactivated).
+    ``user`` is the user loaded again from the session (None once deleted or deactivated);
+    ``started`` the time of the password step (``started_at``), as the session kept it. A
+    timeout is logged through ``two_factor.views.core.logger``.
     """
     if user is None or not getattr(user, "is_active", True):
         return "changed"
     if not constant_time_compare(str(state.get("auth_hash", "")), user.get_session_auth_hash()):
         return "changed"
     timeout = settings.TWO_FACTOR_LOGIN_TIMEOUT
-    started = state.get("started")
-    if timeout and (not isinstance(started, int | float) or now() - started > int(timeout)):
+    valid = isinstance(started, int | float) and not isinstance(started, bool)
+    if timeout and (not valid or now() - started > int(timeout)):
+        _old_view_module().logger.info(TIMEOUT_LOG_MESSAGE)
         return "timeout"
     return None
 
@@ -201,28 +235,45 @@ def cancel_reason(state: dict[str, Any], user: Any) -> str | None:
 
 
 def remembered_device(request: Any, user: Any) -> Device | None:
-    """The device that a valid remember cookie of this browser names for ``user``, or None.
+    """The device that a valid remember cookie of this browser names for ``user``, or None."""
+    return check_remember_cookies(request, user)[0]
 
-    A malformed or expired cookie is ignored; a forged one is ignored and counts as a failed
-    attempt on the device it claims to be for. A throttled device is not accepted by cookie.
-    With ``TWO_FACTOR_TRUSTED_BROWSERS`` on, the cookie's record must be live as well.
+
+def check_remember_cookies(request: Any, user: Any) -> tuple[Device | None, list[str]]:
+    """The device that a valid remember cookie of this browser names for ``user`` (or None),
+    and the names of the cookies found invalid, which the browser should be told to delete.
+
+    Invalid: of no format at all, expired, forged (which also counts as a failed attempt on the
+    device it claims to be for), or, with ``TWO_FACTOR_TRUSTED_BROWSERS`` on, of a revoked
+    browser. A cookie that names none of the user's devices (another user's, say) is neither
+    accepted nor invalid, and so is one of the format that the setting turns off. A throttled
+    device is not accepted by cookie, and its cookies are left alone.
     """
     if not settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
-        return None
-    cookies = [cookie for cookie in remember_cookies(request) if well_formed(cookie)]
+        return None, []
+    cookies = remember_cookie_items(request)
+    rejected = [name for name, value in cookies if of_no_format(value)]
+    cookies = [(name, value) for name, value in cookies if well_formed(value)]
     if not cookies:
-        return None
+        return None, rejected
     devices = [device for device in devices_for_user(user) if device.verify_is_allowed()[0]]
-    for cookie in cookies:
+    for name, cookie in cookies:
         for device in devices:
-            if _cookie_matches(cookie, user, device) and accept_cookie(cookie, user, device):
-                return device
-    return None
+            verdict = _cookie_verdict(cookie, user, device)
+            if verdict is None:  # the cookie names another device
+                continue
+            if verdict and accept_cookie(cookie, user, device):
+                return device, rejected
+            rejected.append(name)
+            break
+    return None, rejected
 
 
-def _cookie_matches(cookie: str, user: Any, device: Device) -> bool:
+def _cookie_verdict(cookie: str, user: Any, device: Device) -> bool | None:
+    """True: the cookie is valid for ``device``; None: it names another device; False: it
+    names ``device`` but is expired or forged."""
     try:
-        return validate_remember_device_cookie(cookie, user, device.persistent_id)
+        return True if validate_remember_device_cookie(cookie, user, device.persistent_id) else None
     except SignatureExpired:
         return False
     except BadSignature:

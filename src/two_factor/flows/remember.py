@@ -130,6 +130,14 @@ def well_formed(cookie: Any) -> bool:
     return cookie.count(":") == 2
 
 
+def of_no_format(cookie: Any) -> bool:
+    """Whether ``cookie`` has the shape of neither format, with or without a trusted browser's
+    key: of no use whatever ``TWO_FACTOR_TRUSTED_BROWSERS`` says, now or later."""
+    if not isinstance(cookie, str) or len(cookie) > MAX_COOKIE_LENGTH:
+        return True
+    return cookie.count(":") != 2 and remember_device_cookie.browser_key(cookie) is None
+
+
 def set_remember_cookie(response: Any, user: Any, otp_device_id: str, request: Any = None,
                         device: Any = None) -> None:
     """Set a new remember cookie on ``response``; with ``TWO_FACTOR_TRUSTED_BROWSERS`` on, also
@@ -150,11 +158,24 @@ def set_remember_cookie(response: Any, user: Any, otp_device_id: str, request: A
 
 
 def remember_cookies(request: Any) -> list[str]:
+    """The values of the remember cookies this browser sent."""
+    return [value for _name, value in remember_cookie_items(request)]
+
+
+def remember_cookie_items(request: Any) -> list[tuple[str, str]]:
+    """The remember cookies this browser sent, as ``(name, value)`` pairs."""
     prefix = settings.TWO_FACTOR_REMEMBER_COOKIE_PREFIX
-    return [value for name, value in request.COOKIES.items() if name.startswith(prefix)]
+    return [(name, value) for name, value in request.COOKIES.items() if name.startswith(prefix)]
 
 
 def remember_cookie_names(request: Any) -> list[str]:
     """The names of the remember cookies this browser sent."""
-    prefix = settings.TWO_FACTOR_REMEMBER_COOKIE_PREFIX
-    return [name for name in request.COOKIES if name.startswith(prefix)]
+    return [name for name, _value in remember_cookie_items(request)]
+
+
+def delete_remember_cookie(response: Any, name: str) -> None:
+    """Tell the browser to drop the remember cookie ``name`` (with the path, domain and
+    SameSite it was set with, or the browser keeps it)."""
+    response.delete_cookie(name, path=settings.TWO_FACTOR_REMEMBER_COOKIE_PATH,
+                           domain=settings.TWO_FACTOR_REMEMBER_COOKIE_DOMAIN,
+                           samesite=settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE)

@@ -95,12 +95,13 @@ def drop_secret(session: SessionBase) -> None:
     session.pop(SECRET_SESSION_KEY, None)
 
 
-def setup_otpauth_url(request: HttpRequest, secret: str) -> str:
-    """The ``otpauth://`` URL of the generator being set up: issuer (the site's name),
-    account (the username), the secret in base32 and the number of digits."""
+def setup_otpauth_url(request: HttpRequest, secret: str, issuer: str | None = None) -> str:
+    """The ``otpauth://`` URL of the generator being set up: issuer (``issuer``, else
+    ``setup_issuer()``), account (the username), the secret in base32 and the number of digits."""
     base32 = b32encode(unhexlify(secret)).decode()
     return get_otpauth_url(accountname=request.user.get_username(), secret=base32,
-                           issuer=setup_issuer(request), digits=totp_digits())
+                           issuer=issuer if issuer is not None else setup_issuer(request),
+                           digits=totp_digits())
 
 
 def setup_issuer(request: HttpRequest) -> str:

@@ -3,11 +3,14 @@
 A thin wizard over ``two_factor.flows.login``. Steps: ``auth`` (username and password),
 ``token`` (when the user has a device, unless a remember cookie vouches for it) and ``backup``
 (when the user asks for it). Every step is validated once; between the steps the session keeps
-only the user's pk and backend and the small state that ``flows.login.begin`` records.
+only the user's pk and backend, the time of the password step (``authentication_time``) and the
+small state that ``flows.login.begin`` records. The password step's own entries are those of
+django-two-factor-auth's sessions: ``step_data`` ``{"auth": None}``, nothing validated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -25,7 +28,7 @@ from ..events import BACKUP_TOKEN_USED, REMEMBER_COOKIE_USED, emit
 from ..flows import login as flows
 from ..flows.audit import token_failure_event
 from ..flows.backup import backup_token_count
-from ..flows.remember import set_remember_cookie
+from ..flows.remember import delete_remember_cookie, set_remember_cookie
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
 from ..wizard.views import IdempotentSessionWizardView
@@ -51,6 +54,8 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     idempotent_dict = {"auth": False, "token": False, "backup": False}
     redirect_authenticated_user = False
     notice: Any = None
+    #: The names of the remember cookies this request found invalid: its response deletes them.
+    rejected_cookies: Sequence[str] = ()
 
     def get_default_redirect_url(self) -> str:
         return resolve_url(self.next_page or django_settings.LOGIN_REDIRECT_URL)
@@ -103,10 +108,17 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         return response
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = self.handle_post(*args, **kwargs)
+        for name in self.rejected_cookies:  # so that the browser stops sending them
+            delete_remember_cookie(response, name)
+        return response
+
+    def handle_post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         data, state = self.request.POST, self.storage.extra_data
         posted_step = data.get(f"{self.prefix}-current_step")
         if state.get("device") and posted_step != "auth":  # a sign-in in progress goes on
-            reason = flows.cancel_reason(state, self.get_user())
+            reason = flows.cancel_reason(state, self.get_user(),
+                                         self.storage.data.get("authentication_time"))
             if reason is not None or self.get_device("token") is None:
                 return self.restart(reason or "changed")  # or the device was removed
         if "challenge_device" in data:
@@ -119,12 +131,15 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         return super().post(*args, **kwargs)
 
     def restart(self, reason: str) -> HttpResponse:
-        """Drop the sign-in in progress; show the password step and why (``flows.MESSAGES``)."""
+        """Drop the sign-in in progress; show the password step with why as its form's error
+        (``flows.MESSAGES``), where django-two-factor-auth put its timeout message."""
         self.storage.reset()
         self._forget()
         self.storage.current_step = self.steps.first
-        self.notice = flows.MESSAGES[reason]
-        return self.render(self.get_form())
+        form = self.get_form()
+        form.cleaned_data = {}  # an unbound form has none, and add_error expects it
+        form.add_error(None, flows.MESSAGES[reason])
+        return self.render(form)
 
     def choose_device(self, device_id: str) -> HttpResponse:
         """"Use another device": make it the token step's device, and challenge it."""
@@ -132,9 +147,9 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         if user is None or not self.storage.extra_data.get("device"):
             return self.restart("start_again")
         device = flows.find_user_device(user, device_id, require_method=True)
-        if device is None:
+        if device is None:  # the token step as it was, with why: a 200, as the old view answered
             self.notice = flows.MESSAGES["not_your_device"]
-            return self.render(self.get_form(), status=400)
+            return self.render(self.get_form())
         self.storage.extra_data.update(device=device.persistent_id, backup=False)
         self._forget(_user=user, _device=device)
         self.storage.current_step = "token"
@@ -155,13 +170,11 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         self.storage.current_step = "backup" if backup else "token"
         return self.render(self.get_form())
 
-    def render(self, form: Any = None, status: int = 200, **kwargs: Any) -> HttpResponse:
+    def render(self, form: Any = None, **kwargs: Any) -> HttpResponse:
         event = token_failure_event(form) if self.steps.current in ("token", "backup") else None
         if event is not None:  # the token step's form refused a token: wrong, or throttled
             emit(self.request, event, user=self.get_user(), device=self.get_device())
-        response = super().render(form, **kwargs)
-        response.status_code = status
-        return response
+        return super().render(form, **kwargs)
 
     # The wizard
 
@@ -194,24 +207,40 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
             return {}
         return method.get_token_form_kwargs(self.request, device)
 
+    def is_step_visible(self, step: str, form_class: Any = None) -> bool:
+        if step == "auth":  # passed once the storage keeps a user (see process_step)
+            return not self.storage.has_authenticated_user
+        return super().is_step_visible(step, form_class)
+
     def process_step(self, form: Any) -> Any:
-        if self.steps.current == "auth":
-            user = form.get_user()
-            self.storage.authenticated_user = user
-            device = flows.begin(self.storage.extra_data, self.request, user)
-            self._forget(_user=user, _device=device)
-            if (device is not None and not self.storage.extra_data.get("remembered")
-                    and device.is_interactive()):
-                # The token step asks for a token that the device must send first (a text
-                # message, a call): send it once, now that the password is right.
-                self.notice = flows.send_challenge(device, self.request)
-        return super().process_step(form)
+        if self.steps.current != "auth":
+            return super().process_step(form)
+        user = form.get_user()
+        self.storage.authenticated_user = user
+        self.storage.data["authentication_time"] = flows.started_at()
+        device, self.rejected_cookies = flows.begin(self.storage.extra_data, self.request, user)
+        self._forget(_user=user, _device=device)
+        if (device is not None and not self.storage.extra_data.get("remembered")
+                and device.is_interactive()):
+            # The token step asks for a token that the device must send first (a text
+            # message, a call): send it once, now that the password is right.
+            self.notice = flows.send_challenge(device, self.request)
+        super().process_step(form)  # forgets what later steps validated
+        # The password step is kept as the user and ``authentication_time`` alone: as in
+        # django-two-factor-auth's sessions, its step data is None (no input, no password) and
+        # it is not in ``validated_step_data`` (``render_done`` takes the user as its proof).
+        self.storage.validated_step_data.pop("auth", None)
+        return None
 
     def serializable_cleaned_data(self, step: str, form: Any) -> dict[str, Any]:
         # Of the cleaned data only "remember this browser" is needed later; never credentials.
         return {"remember": bool(form.cleaned_data.get("remember"))} if step == "token" else {}
 
     def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        # The base class finishes only when every step validated once is in
+        # ``validated_step_data``; the password step is not kept there: its user is its proof.
+        if self.storage.has_authenticated_user:
+            self.storage.validated_step_data["auth"] = {}
         response = super().render_done(form, **kwargs)
         self.request.session.pop(self.storage.prefix, None)
         return response

@@ -7,6 +7,7 @@ from binascii import unhexlify
 from typing import Any
 
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
@@ -36,6 +37,7 @@ from ..flows.setup import (
     one_setup_at_a_time,
     save_pending_device,
     setup_access,
+    setup_issuer,
     setup_otpauth_url,
 )
 from ..forms import DeviceValidationForm, MethodForm
@@ -85,10 +87,14 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     the wizard ends: done, restarted by a GET, or cancelled. The generator step shows it (in
     base32, for typing into an app that cannot scan) besides the QR code.
 
-    The template gets ``method`` and ``digits``; on the generator step also ``QR_URL``,
-    ``secret_key`` and ``otpauth_url``; on the validation step ``device`` (the device to
-    validate), ``verbose_action`` (its method's sentence) and ``challenge`` (what sending its
-    token said).
+    The template gets ``method``, ``digits``, ``cancel_url`` (``LOGIN_REDIRECT_URL``, where the
+    old template's Cancel link went; our Cancel button posts ``wizard_cancel`` instead, which
+    also drops the secret, and then goes to the ``cancel_url`` attribute: the profile) and
+    ``keys`` (``{"generator": <hex secret>}`` while a generator secret is in progress, else
+    ``{}``, as the old wizard's extra data showed it); on the generator step also ``QR_URL``,
+    ``secret_key`` and ``otpauth_url`` (its issuer from ``get_issuer()``); on the validation
+    step ``device`` (the device to validate), ``verbose_action`` (its method's sentence) and
+    ``challenge`` (what sending its token said).
     """
 
     template_name = "two_factor/core/setup.html"
@@ -183,6 +189,13 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         """The generator's secret in progress (created when first needed)."""
         return get_or_create_secret(self.request.session)
 
+    def get_issuer(self) -> str:
+        """The issuer of ``otpauth_url`` in the context: ``setup_issuer()`` (``OTP_TOTP_ISSUER``
+        when a string, else the current site's name). The QR code is drawn by another view, with
+        ``QRGeneratorView.get_issuer()``: a site that changes one changes the other too (or
+        sets ``OTP_TOTP_ISSUER``)."""
+        return setup_issuer(self.request)
+
     def get_pending_device(self) -> Device | None:
         """The device waiting in the validation step: saved unconfirmed, so that its token is
         claimed in the database like any other."""
@@ -243,12 +256,16 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
         context.update(method=self.get_method(), digits=totp_digits(),
-                       profile_url=reverse(self.cancel_url))
+                       profile_url=reverse(self.cancel_url),
+                       cancel_url=resolve_url(django_settings.LOGIN_REDIRECT_URL))
         if self.steps.current == "generator":
             secret = self.get_secret_key()
             context.update(QR_URL=reverse("two_factor:qr"), secret_key=base32_secret(secret),
-                           otpauth_url=setup_otpauth_url(self.request, secret))
-        elif self.steps.current == "validation":
+                           otpauth_url=setup_otpauth_url(self.request, secret, self.get_issuer()))
+        else:
+            secret = get_secret(self.request.session)
+        context["keys"] = {"generator": secret} if secret is not None else {}
+        if self.steps.current == "validation":
             device = context["device"] = self.get_pending_device() or self.get_setup_device()
             method = context["method"]
             context["verbose_action"] = (method.get_verbose_action(device)
@@ -288,12 +305,18 @@ class QRGeneratorView(LoginRequiredMixin, View):
 
     http_method_names = ["get", "head"]
 
+    def get_issuer(self) -> str:
+        """The issuer in the QR code's ``otpauth://`` URL, the name an authenticator app shows:
+        ``OTP_TOTP_ISSUER`` when a string, else the current site's name. Override it to
+        change the name (``SetupView.get_issuer()`` gives the one of the typed URL)."""
+        return setup_issuer(self.request)
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         secret = get_secret(request.session)
         if secret is None:
             raise Http404("No two-factor setup in progress")
         response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
-        write_qrcode_image(setup_otpauth_url(request, secret), response)
+        write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
         return response
 
 

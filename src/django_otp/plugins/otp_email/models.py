@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import models
 from django.template import engines
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.dateformat import time_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -59,6 +60,18 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
             return _("A token was sent moments ago. You can ask for a new one at %(time)s.") % {
                 "time": time_format(localtime(info["next_generation_at"]), "H:i:s")}
         return _("A token was sent moments ago. Please check your email.")
+
+    def verify_token(self, token: Any) -> bool:
+        """The base check, throttled: a wrong or expired token counts one failure."""
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        now = timezone.now()
+        if not self._token_matches(token, now):
+            self._record_failure()
+            return False
+        # A request that loses the race for the right token was not guessing: not counted.
+        return self._consume_token(now)
 
     def generate_token(self, length: int = 6, valid_secs: int = 300, commit: bool = True) -> None:
         super().generate_token(length, valid_secs, commit=False)

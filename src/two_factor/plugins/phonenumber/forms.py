@@ -23,7 +23,7 @@ class PhoneNumberField(forms.CharField):
     default_error_messages = {"invalid": INVALID_MESSAGE}
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", _("Phone number"))
+        kwargs.setdefault("label", _("Phone Number"))
         kwargs.setdefault("max_length", MAX_INPUT_LENGTH)
         kwargs.setdefault("help_text", _("With the country code, e.g. +31 6 12345678."))
         kwargs.setdefault("widget", forms.TextInput(

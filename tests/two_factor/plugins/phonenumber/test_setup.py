@@ -76,6 +76,41 @@ def test_validation_step_says_what_to_do(setup_client, user, method, sentence):
     assert sentence in response.content.decode()
 
 
+@pytest.mark.parametrize("method", ["sms", "call"])
+def test_number_step_labels_the_phone_number(setup_client, method):
+    response = to_number_step(setup_client, method)
+    assert f'<label for="id_{method}-number">Phone Number:</label>' in response.content.decode()
+
+
+REGISTER = "/account/two_factor/phone/register/"
+SENT = "We've sent a token to your phone number."
+
+
+@pytest.mark.parametrize(("method", "sentence"), [("sms", SMS_SENTENCE), ("call", CALL_SENTENCE)])
+def test_backup_phone_validation_step_says_a_token_was_sent(client, user, gateways, method, sentence):
+    """The backup phone wizard's validation step (``phone_register.html``) starts with the
+    sentence old tests look for, then says what to do."""
+    login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
+    response = client.post(REGISTER, {"phone_setup_view-current_step": "setup",
+                                      "setup-number": NUMBER, "setup-method": method})
+    assert current_step(response) == "validation"
+    html = response.content.decode()
+    assert SENT in html and sentence in html
+    assert html.index(SENT) < html.index(sentence)
+    assert SENT not in client.get(REGISTER).content.decode()  # not on the number step
+
+
+def test_backup_phone_validation_step_without_a_verbose_action(client, user, gateways, monkeypatch):
+    from two_factor.plugins.phonenumber.method import SMSMethod
+
+    monkeypatch.setattr(SMSMethod, "verbose_action", "")
+    login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
+    response = client.post(REGISTER, {"phone_setup_view-current_step": "setup",
+                                      "setup-number": NUMBER, "setup-method": "sms"})
+    html = response.content.decode()
+    assert f"{SENT}\n    Enter it below, to confirm that the phone receives it.</p>" in html
+
+
 def test_setup_complete_offers_a_backup_phone(client, user, gateways):
     login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
     response = client.get(COMPLETE)

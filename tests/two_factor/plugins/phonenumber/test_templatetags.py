@@ -75,6 +75,16 @@ def test_device_action(method, text):
     assert render("{{ device|device_action }}", device=device) == text
 
 
+@pytest.mark.parametrize("method", ["unknown", "", None])
+def test_device_action_of_an_unknown_method_raises(method):
+    """As django-two-factor-auth's: no guessing at a text for a method it does not know."""
+    device = PhoneDevice(name="backup", number=NUMBER, method=method)
+    with pytest.raises(NotImplementedError, match="'sms' and 'call'"):
+        device_action(device)
+    with pytest.raises(NotImplementedError):
+        render("{{ device|device_action }}", device=device)
+
+
 def test_filters_in_a_template():
     assert render("{{ n|mask_phone_number }} {{ n|format_phone_number }}", n=parse_phone_number(NUMBER)) \
         == f"{MASKED} +31 6 12345658"

@@ -30,9 +30,16 @@ def format_phone_number(number: Any) -> str:
 @register.filter
 def device_action(device: Any) -> str:
     """What picking a phone device does: ``Send text message to +31 * ******58`` or
-    ``Call number +31 * ******58``."""
+    ``Call number +31 * ******58``.
+
+    Raises ``NotImplementedError`` for a device whose ``method`` is neither ``sms`` nor ``call``
+    (as django-two-factor-auth did).
+    """
     from ..method import PhoneCallMethod, SMSMethod
 
-    method = PhoneCallMethod() if getattr(device, "method", None) == "call" else SMSMethod()
-    number = getattr(device, "number", None)
-    return str(method.action) % utils.mask_phone_number(number)
+    code = getattr(device, "method", None)
+    method_class = {"call": PhoneCallMethod, "sms": SMSMethod}.get(code)
+    if method_class is None:
+        raise NotImplementedError(
+            f"device_action() knows the phone methods 'sms' and 'call', not {code!r}")
+    return str(method_class.action) % utils.mask_phone_number(getattr(device, "number", None))
