@@ -110,6 +110,10 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         if access is SetupAccess.COMPLETE:
             return redirect(self.success_url)
         if access is SetupAccess.REFUSED:
+            if request.method in ("GET", "HEAD") and default_device(request.user) is not None:
+                # As django-two-factor-auth: a user whose setup is done is shown so, whichever
+                # session asks. Adding a device from this session stays refused.
+                return redirect(self.success_url)
             return self.render_refused(request)
         return super().dispatch(request, *args, **kwargs)
 
