@@ -1,7 +1,8 @@
 """Forms of the YubiKey method: the sign-in token step, and the setup step that adds a key.
 
 A YubiKey types a one-time password (OTP) in modhex: its public id (12 characters as shipped,
-up to 32) followed by 32 characters of encrypted data, 44 characters in all.
+none to 32 when reprogrammed) followed by 32 characters of encrypted data, 44 characters in all
+as shipped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ __all__ = ["YubiKeyAuthenticationForm", "YubiKeyDeviceForm", "parse_yubikey_otp"
 logger = logging.getLogger("two_factor")
 
 MODHEX = "cbdefghijklnrtuv"
-#: The encrypted part of every OTP; the public id before it is 1 to 16 bytes (2 to 32 modhex).
+#: The encrypted part of every OTP; the public id before it is 0 to 16 bytes (0 to 32 modhex).
 ENCRYPTED_LENGTH = 32
 MAX_OTP_LENGTH = ENCRYPTED_LENGTH + 32
 #: The name of the ValidationService (made by the site in the admin) that checks new keys.
@@ -31,7 +32,7 @@ def parse_yubikey_otp(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     otp = "".join(value.split()).lower()
-    if not ENCRYPTED_LENGTH + 2 <= len(otp) <= MAX_OTP_LENGTH or len(otp) % 2:
+    if not ENCRYPTED_LENGTH <= len(otp) <= MAX_OTP_LENGTH or len(otp) % 2:
         return None
     return otp if all(char in MODHEX for char in otp) else None
 
@@ -39,7 +40,7 @@ def parse_yubikey_otp(value: Any) -> str | None:
 def _otp_field() -> forms.CharField:
     # A modhex string, not a number: no numeric input mode, room for the longest OTP.
     return forms.CharField(
-        label=_("YubiKey one-time password"), max_length=MAX_OTP_LENGTH + 8,
+        label=_("YubiKey"), max_length=MAX_OTP_LENGTH + 8,  # the label django-two-factor-auth gave
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": "autofocus",
                                       "spellcheck": "false", "autocapitalize": "off"}))
 

@@ -97,7 +97,7 @@ def test_token_form_normalises_what_a_key_or_a_paste_gives(user):
     (f" {OTP}\n", OTP),
     ("cb" + OTP[-32:], "cb" + OTP[-32:]),  # the shortest public id: 1 byte
     ("c" * 32 + OTP[-32:], "c" * 32 + OTP[-32:]),  # the longest: 16 bytes
-    (OTP[-32:], None),  # no public id
+    (OTP[-32:], OTP[-32:]),  # no public id: a key reprogrammed without one
     ("c" * 34 + OTP[-32:], None),  # too long
     (OTP[:-1], None),  # odd length
     (OTP.replace("c", "a"), None),  # not modhex
@@ -132,7 +132,7 @@ def test_setup_form_without_service_is_a_clear_error(user, yubikey, db):
     assert "no validation service" in form.errors["token"][0]
 
 
-@pytest.mark.parametrize("token", ["123456", OTP[-32:], "not a yubikey otp at all, really"])
+@pytest.mark.parametrize("token", ["123456", OTP[-30:], "not a yubikey otp at all, really"])
 def test_setup_form_refuses_what_is_no_otp_without_asking(user, service, validation, token):
     form = YubiKeyDeviceForm(user=user, data={"token": token})
     assert not form.is_valid() and form.has_error("token", "invalid_token")
@@ -167,3 +167,15 @@ def test_setup_form_when_the_service_cannot_be_reached(user, service, yubikey, m
     assert not form.is_valid() and form.has_error("token", "service_error")
     assert "could not be reached" in form.errors["token"][0]
     assert any("validation service" in record.getMessage() for record in caplog.records)
+
+
+def test_an_otp_without_public_id_goes_to_the_service(user, service, validation):
+    # As django-two-factor-auth: a 32-character OTP (no public id) is checked, not refused.
+    form = YubiKeyDeviceForm(user=user, data={"token": OTP[-32:]})
+    form.is_valid()
+    assert [request["otp"] for request in validation.requests] == [OTP[-32:]]
+
+
+def test_the_token_fields_are_labelled_yubikey(user):
+    assert YubiKeyDeviceForm(user=user).fields["token"].label == "YubiKey"
+    assert YubiKeyAuthenticationForm(user=user, initial_device=None).fields["otp_token"].label == "YubiKey"
