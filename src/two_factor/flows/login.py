@@ -234,11 +234,6 @@ def cancel_reason(state: dict[str, Any], user: Any, started: Any) -> str | None:
 # Remember-device cookies
 
 
-def remembered_device(request: Any, user: Any) -> Device | None:
-    """The device that a valid remember cookie of this browser names for ``user``, or None."""
-    return check_remember_cookies(request, user)[0]
-
-
 def check_remember_cookies(request: Any, user: Any) -> tuple[Device | None, list[str]]:
     """The device that a valid remember cookie of this browser names for ``user`` (or None),
     and the names of the cookies found invalid, which the browser should be told to delete.

@@ -157,11 +157,6 @@ def set_remember_cookie(response: Any, user: Any, otp_device_id: str, request: A
         samesite=settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE)
 
 
-def remember_cookies(request: Any) -> list[str]:
-    """The values of the remember cookies this browser sent."""
-    return [value for _name, value in remember_cookie_items(request)]
-
-
 def remember_cookie_items(request: Any) -> list[tuple[str, str]]:
     """The remember cookies this browser sent, as ``(name, value)`` pairs."""
     prefix = settings.TWO_FACTOR_REMEMBER_COOKIE_PREFIX

@@ -13,10 +13,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
-from ..conf import settings
 from ..events import TWO_FACTOR_DISABLED, emit
 from ..flows.devices import forget_verification, profile_context, remove_all_devices
-from ..flows.remember import remember_cookie_names
+from ..flows.remember import delete_remember_cookie, remember_cookie_names
 from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
@@ -110,7 +109,5 @@ class LogoutEverywhereView(LoginRequiredMixin, View):
         logout_everywhere(request)
         response = HttpResponseRedirect(resolve_url(django_settings.LOGIN_URL))
         for name in remember_cookie_names(request):  # this browser forgets its own too
-            response.delete_cookie(name, path=settings.TWO_FACTOR_REMEMBER_COOKIE_PATH,
-                                   domain=settings.TWO_FACTOR_REMEMBER_COOKIE_DOMAIN,
-                                   samesite=settings.TWO_FACTOR_REMEMBER_COOKIE_SAMESITE)
+            delete_remember_cookie(response, name)
         return response
