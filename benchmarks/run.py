@@ -37,8 +37,13 @@ ROWS = [
     ("2. Sign-in, test client (GET login, POST password, POST token)", [
         ("signin_per_s", "sign-ins", "/s", True),
         ("signin_queries", "queries per sign-in", "", False),
+        ("signin_get_ms", "GET login (median)", "ms", False),
+        ("signin_password_ms", "POST password (median)", "ms", False),
+        ("signin_token_ms", "POST token (median)", "ms", False),
         ("floor_signin_per_s", "floor: Django LoginView sign-ins", "/s", True),
-        ("floor_signin_queries", "floor: queries per Django sign-in", "", False)]),
+        ("floor_signin_queries", "floor: queries per Django sign-in", "", False),
+        ("floor_get_ms", "floor: GET (median)", "ms", False),
+        ("floor_post_ms", "floor: POST password (median)", "ms", False)]),
     ("3. Page of a verified user", [
         ("otp_page_per_s", "otp_required page", "req/s", True),
         ("otp_page_queries", "queries per otp_required request", "", False),

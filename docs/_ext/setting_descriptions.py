@@ -14,8 +14,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Where ``otp_required`` (and our views it used to protect) send a user who is not verified. "
             "``None`` means Django's ``LOGIN_URL``.",
         "OTP_ADMIN_HIDE_SENSITIVE_DATA":
-            "When true, the device admins leave the secret fields (keys, tokens) out of their forms "
-            "and lists, and their QR code pages answer 404. When it is not set, it is true if "
+            "When true, the device admins leave the secret fields (keys, tokens) out of the change "
+            "forms of existing devices (the add form keeps them, as in django-otp) and out of "
+            "their lists, and their QR code pages answer 403. When it is not set, it is true if "
             "``OTP_ENCRYPTION_KEYS`` is set and false otherwise.",
         "OTP_TOTP_ISSUER":
             "The issuer shown by authenticator apps for TOTP devices: a string, or a callable given "

@@ -1,8 +1,10 @@
 """Building blocks of the device admins that the plugins register on Django's admin site.
 
-``DeviceAdmin`` is the common list and form of a device; it leaves out the secret fields named
-in ``sensitive_fields`` when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is true (which it is by default
-when ``OTP_ENCRYPTION_KEYS`` is set: see ``django_otp.conf``). ``DeviceConfigAdminMixin``
+``DeviceAdmin`` is the common list and form of a device; when ``OTP_ADMIN_HIDE_SENSITIVE_DATA``
+is true (which it is by default when ``OTP_ENCRYPTION_KEYS`` is set: see ``django_otp.conf``)
+the change form of a device leaves out the secret fields named in ``sensitive_fields``. The add
+form keeps them, as in django-otp: a device being created has no secret yet to protect, and the
+one the form proposes (a random default) is what the person adding it may need to copy. ``DeviceConfigAdminMixin``
 adds, for devices with a ``config_url``, a page with the device's QR code and the SVG image
 itself, at ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` as in django-otp (URL names
 ``<app>_<model>_config`` and ``<app>_<model>_qrcode``), and a ``qrcode_link`` to the page.
@@ -31,7 +33,7 @@ from .models import Device
 from .qr import write_qrcode_image
 
 __all__ = ["DeviceAdmin", "DeviceConfigAdminMixin", "device_fieldsets", "hide_sensitive_data",
-           "register"]
+           "hides_secrets_of", "register"]
 
 IDENTITY_FIELDS = ("user", "name", "confirmed")
 THROTTLING_FIELDS = ("throttling_failure_timestamp", "throttling_failure_count")
@@ -40,6 +42,11 @@ TIMESTAMP_FIELDS = ("created_at", "last_used_at")
 
 def hide_sensitive_data() -> bool:
     return bool(settings.OTP_ADMIN_HIDE_SENSITIVE_DATA)
+
+
+def hides_secrets_of(obj: Model | None) -> bool:
+    """Whether the admin form of ``obj`` leaves its secrets out: never on the add form."""
+    return obj is not None and hide_sensitive_data()
 
 
 def device_fieldsets(config: Sequence[str] = (), state: Sequence[str] = ()) -> list[Any]:
@@ -60,7 +67,7 @@ class DeviceAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     #: Searched in addition to the owner's username and email and the device name.
     search_fields: Sequence[str] = ()
-    #: Secret fields, left out of every form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
+    #: Secret fields, left out of the change form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
     sensitive_fields: Sequence[str] = ()
 
     def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
@@ -68,7 +75,7 @@ class DeviceAdmin(admin.ModelAdmin):
         return (*owner, "name", *self.search_fields)
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
-        return [(title, {**options, "fields": self._shown(options["fields"])})
+        return [(title, {**options, "fields": self._shown(options["fields"], obj)})
                 for title, options in super().get_fieldsets(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
@@ -76,23 +83,23 @@ class DeviceAdmin(admin.ModelAdmin):
         # Set by the device itself (``TimestampMixin``), not by hand.
         readonly += [name for name in TIMESTAMP_FIELDS
                      if name not in readonly and _has_field(self.model, name)]
-        return self._shown(readonly)
+        return self._shown(readonly, obj)
 
     def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         excluded = list(super().get_exclude(request, obj) or ())
-        return excluded + list(self.sensitive_fields) if hide_sensitive_data() else excluded
+        return excluded + list(self.sensitive_fields) if hides_secrets_of(obj) else excluded
 
-    def _shown(self, names: Iterable[Any]) -> list[Any]:
-        """``names`` without the sensitive fields, when those are hidden.
+    def _shown(self, names: Iterable[Any], obj: Model | None) -> list[Any]:
+        """``names`` without the sensitive fields, when those of ``obj`` are hidden.
 
         A name may be a tuple of names that the admin shows on one line.
         """
-        if not hide_sensitive_data():
+        if not hides_secrets_of(obj):
             return list(names)
         shown = []
         for name in names:
             if isinstance(name, list | tuple):
-                name = tuple(self._shown(name)) or None
+                name = tuple(self._shown(name, obj)) or None
             elif name in self.sensitive_fields:
                 name = None
             if name is not None:
@@ -106,9 +113,10 @@ class DeviceConfigAdminMixin:
     The URLs are django-otp's: ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` (``<path:pk>`` for
     a model whose key is not an integer), reversed with ``args=[pk]`` or ``kwargs={"pk": pk}``.
     Both views need the view or change permission on the device (as in django-otp) and answer
-    404 when the device does not exist or when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set (the
-    QR code holds the secret); the ``qrcode_link`` to the config page (a list column, and a
-    read-only field of the change form) is then left out.
+    404 when the device does not exist. When ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set they
+    answer 403 to everyone, as django-otp did (the QR code holds the secret), and the
+    ``qrcode_link`` to the config page (a list column, and a read-only field of the change form)
+    is left out.
     """
 
     config_template = "otp/admin/config.html"
@@ -182,7 +190,7 @@ class DeviceConfigAdminMixin:
     def get_config_device(self, request: HttpRequest, pk: Any) -> Device:
         """The device whose configuration may be shown, or an Http404/PermissionDenied."""
         if hide_sensitive_data():
-            raise Http404
+            raise PermissionDenied
         device = self.get_object(request, unquote(str(pk)))  # type: ignore[attr-defined]
         # Like the admin's own views: the permission first, so that 404s tell no one else.
         if not self.has_view_or_change_permission(request, device):  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 import inspect
 import io
+import re
 
 import pytest
 from django.contrib import admin
@@ -16,6 +17,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite, user_model_search_fields
 from django_otp.device_admin import DeviceAdmin, register
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
@@ -251,11 +254,11 @@ def test_staff_without_view_or_change_permission_is_denied(client, make_user, ke
 
 
 @pytest.mark.parametrize("view", ["config", "qrcode"])
-def test_view_only_staff_gets_404_when_sensitive_data_is_hidden(client, make_user, keyed_device,
+def test_view_only_staff_gets_403_when_sensitive_data_is_hidden(client, make_user, keyed_device,
                                                                  settings, view):
     settings.OTP_ADMIN_HIDE_SENSITIVE_DATA = True
     client.force_login(_staff(make_user, keyed_device, "view"))
-    assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 404
+    assert client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 403
 
 
 @pytest.mark.parametrize("view", ["config", "qrcode"])
@@ -324,8 +327,10 @@ def test_hidden_key_is_not_in_the_change_form(hidden, superuser_client, keyed_de
 
 
 @pytest.mark.parametrize("view", ["config", "qrcode"])
-def test_hidden_config_and_qrcode_are_404(hidden, superuser_client, keyed_device, view):
-    assert superuser_client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 404
+def test_hidden_config_and_qrcode_are_403(hidden, superuser_client, keyed_device, view):
+    # As in django-otp: forbidden to everyone, whether or not the device exists.
+    assert superuser_client.get(admin_url(keyed_device, view, keyed_device.pk)).status_code == 403
+    assert superuser_client.get(admin_url(keyed_device, view, 999999)).status_code == 403
 
 
 def test_hidden_changelist_has_no_config_link(hidden, superuser_client, keyed_device):
@@ -344,13 +349,28 @@ def test_hidden_static_tokens_and_email_token(hidden, superuser_client, static_d
     assert 'name="token"' not in response.content.decode()
 
 
-def test_hidden_add_form_makes_a_random_key(hidden, superuser_client, user):
-    response = superuser_client.post(admin_url(TOTPDevice(), "add"), {
-        "user": user.pk, "name": "added", "confirmed": "on", "step": 30, "t0": 0, "digits": 6,
-        "tolerance": 1, "drift": 0, "last_t": -1, "throttling_failure_count": 0})
+@pytest.mark.parametrize("model", [TOTPDevice, HOTPDevice])
+def test_hidden_add_form_keeps_the_key(hidden, superuser_client, user, model):
+    # As in django-otp: only an existing device's secret is hidden; the add form proposes a
+    # random key, which the person adding the device may need to copy.
+    page = superuser_client.get(admin_url(model(), "add")).content.decode()
+    assert 'name="key"' in page
+    proposed = re.search(r'name="key"[^>]*value="([0-9a-f]{40})"', page)
+    assert proposed is not None
+    response = superuser_client.post(admin_url(model(), "add"), {
+        "user": user.pk, "name": "added", "confirmed": "on", "key": proposed.group(1),
+        "step": 30, "t0": 0, "digits": 6, "tolerance": 1, "drift": 0, "last_t": -1,
+        "counter": 0, "throttling_failure_count": 0})
     assert response.status_code == 302
-    device = TOTPDevice.objects.get(name="added")
-    assert len(device.key) == 40
+    device = model.objects.get(name="added")
+    assert device.key == proposed.group(1)
+    change = superuser_client.get(admin_url(device, "change", device.pk)).content.decode()
+    assert device.key not in change and 'name="key"' not in change
+
+
+def test_hidden_add_form_of_static_device_has_the_tokens_inline(hidden, superuser_client):
+    page = superuser_client.get(admin_url(StaticDevice(), "add")).content.decode()
+    assert "token_set-TOTAL_FORMS" in page
 
 
 def test_register_keeps_a_project_admin(db):

@@ -62,8 +62,8 @@ class StaticDeviceAdmin(base.DeviceAdmin):
         return super().get_queryset(request).annotate(_token_count=Count("token_set"))
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[type[admin.TabularInline]]:
-        # The tokens are this device's secrets.
-        return [] if base.hide_sensitive_data() else list(super().get_inlines(request, obj))
+        # The tokens are this device's secrets (a device being added has none yet).
+        return [] if base.hides_secrets_of(obj) else list(super().get_inlines(request, obj))
 
     @admin.display(description=_("Tokens left"), ordering="_token_count")
     def token_count(self, device: StaticDevice) -> int:
