@@ -60,6 +60,14 @@ def devices(user):
     return totp_device, phone
 
 
+def at_step(client, url_name, response, step):
+    """``client`` part way into a wizard, at ``step``: the sweep posts to that step as it is
+    (a GET would start the wizard over)."""
+    assert response.context["wizard"]["steps"].current == step
+    client.wizard_url, client.wizard_page = reverse(url_name), response.content.decode()
+    return client
+
+
 def _clients(user, django_user_model, devices):
     """Each kind of visitor: a fresh client for each, made anew for every request sequence."""
     totp_device, _phone = devices
@@ -98,13 +106,30 @@ def _clients(user, django_user_model, devices):
 
     def mid_sign_in():  # the password step passed: the token step is next
         client = Client()
-        client.post(reverse("two_factor:login"), {
+        response = client.post(reverse("two_factor:login"), {
             "login_view-current_step": "auth", "auth-username": user.get_username(),
             "auth-password": "secret-password"})
-        return client
+        return at_step(client, "two_factor:login", response, "token")
+
+    def mid_setup(method, number_step=False):  # a user without a device, part way into setup
+        def client_at_step():
+            client = deviceless()
+            setup = reverse("two_factor:setup")
+            client.post(setup, {"setup_view-current_step": "welcome"})
+            response = client.post(setup, {"setup_view-current_step": "method",
+                                           "method-method": method})
+            if number_step:
+                response = client.post(setup, {"setup_view-current_step": method,
+                                               f"{method}-number": "+31612345679"})
+            return at_step(client, "two_factor:setup", response,
+                           "validation" if number_step else method)
+
+        client_at_step.__name__ = f"mid_setup_{method}{'_validation' * number_step}"
+        return client_at_step
 
     return [anonymous, password_only, deviceless, verified, verified_long_ago, staff,
-            mid_sign_in]
+            mid_sign_in, mid_setup("generator"), mid_setup("sms", number_step=True),
+            mid_setup("email")]
 
 
 def _urls(devices):
@@ -171,8 +196,11 @@ def _payloads(field_names, junk=JUNK):
 def test_no_view_answers_bad_input_with_a_500(gateways, user, django_user_model, devices):
     for make_client in _clients(user, django_user_model, devices):
         who = make_client.__name__
-        urls = _urls(devices) + (_admin_urls(devices) if who == "staff" else [])
-        urls += OTP_LOGIN_URLS if who in ("anonymous", "password_only", "deviceless") else []
+        if who.startswith("mid_setup"):  # part way into setup: the setup pages only
+            urls = [reverse(f"two_factor:{name}") for name in ("setup", "qr", "setup_complete")]
+        else:
+            urls = _urls(devices) + (_admin_urls(devices) if who == "staff" else [])
+            urls += OTP_LOGIN_URLS if who in ("anonymous", "password_only", "deviceless") else []
         for url in urls:
             for sweep in (_post_the_page, _post_junk):
                 # Each from the same start: what a post did (a device removed, two-factor
@@ -185,6 +213,8 @@ def test_no_view_answers_bad_input_with_a_500(gateways, user, django_user_model,
 def _page(make_client, url):
     client = make_client()
     client.raise_request_exception = True  # an exception in a view fails the test at once
+    if getattr(client, "wizard_url", None) == url:
+        return client, client.wizard_page
     page = client.get(url, {"next": EVIL, "step": "nonexistent"})
     _check(page, f"GET {url} as {make_client.__name__}")
     return client, page.content.decode(errors="replace")
