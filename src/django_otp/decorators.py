@@ -31,6 +31,14 @@ def otp_required(view: Callable | None = None, redirect_field_name: str = "next"
             return True
         return if_configured and not user_has_device(user)
 
-    decorator = user_passes_test(test, login_url=login_url or _otp_login_url(),
-                                 redirect_field_name=redirect_field_name)
+    passes_test = user_passes_test(test, login_url=login_url or _otp_login_url(),
+                                   redirect_field_name=redirect_field_name)
+
+    def decorator(func: Callable) -> Callable:
+        wrapped = passes_test(func)
+        # Read by two_factor's sign-in: a user without a device who signs in on the way to such
+        # a view is sent to set one up first (with ``if_configured`` the view lets them in).
+        wrapped.otp_required = not if_configured  # type: ignore[attr-defined]
+        return wrapped
+
     return decorator if view is None else decorator(view)

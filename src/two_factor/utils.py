@@ -120,8 +120,12 @@ def monkeypatch_method(cls: type) -> Callable[[Callable[..., Any]], Callable[...
 
 def safe_next_url(request: Any, field_name: str = REDIRECT_FIELD_NAME) -> str | None:
     """The request's ``next`` (POST, else GET) when it stays on this host, else None."""
-    target = request.POST.get(field_name, request.GET.get(field_name))
-    if target and url_has_allowed_host_and_scheme(
+    return safe_url(request, request.POST.get(field_name, request.GET.get(field_name)))
+
+
+def safe_url(request: Any, target: Any) -> str | None:
+    """``target`` when it is a URL that stays on the host of ``request``, else None."""
+    if isinstance(target, str) and target and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return None

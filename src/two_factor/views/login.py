@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -32,6 +32,8 @@ from ..flows.remember import delete_remember_cookie, set_remember_cookie
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
 from ..wizard.views import IdempotentSessionWizardView
+from .mixins import OTPRequiredMixin
+from .setup import SETUP_NEXT_SESSION_KEY
 
 
 def _has_token_step(wizard: LoginView) -> bool:
@@ -255,6 +257,11 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
             emit(self.request, BACKUP_TOKEN_USED if step == "backup" else REMEMBER_COOKIE_USED,
                  user=user, device=device)
         flows.complete_sign_in(self.request, user, device, remembered=remembered)
+        if device is None and OTPRequiredMixin.is_otp_view(self.get_redirect_url()):
+            # No device, on the way to a page that asks for one: set one up first. The setup's
+            # last page then offers the way on (``SetupCompleteView``), as the session's "next".
+            self.request.session[SETUP_NEXT_SESSION_KEY] = self.get_success_url()
+            return redirect("two_factor:setup")
         response = HttpResponseRedirect(self.get_success_url())
         remember = "token" in form_dict and form_dict["token"].cleaned_data.get("remember")
         if remember and device is not None and settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.views import redirect_to_login
@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 
 from django_otp.conf import settings as otp_settings
 
@@ -50,6 +50,25 @@ class OTPRequiredMixin:
 
     def get_verification_url(self) -> str | None:
         return str(resolve_url(self.verification_url)) if self.verification_url else None
+
+    @classmethod
+    def is_otp_view(cls, view_path: str | None) -> bool:
+        """Whether ``view_path`` (a URL path of this site, a query allowed) is served by a view
+        that only verified users may see: one with this mixin, or one decorated with
+        ``django_otp.decorators.otp_required`` (without ``if_configured``). The sign-in sends a
+        user without a device who is on the way to such a view to set one up first."""
+        if not view_path:
+            return False
+        path, prefix = urlsplit(view_path).path, get_script_prefix()
+        if path.startswith(prefix):  # a site mounted below / (SCRIPT_NAME)
+            path = "/" + path[len(prefix):]
+        try:
+            func = resolve(path).func
+        except (Resolver404, ValueError):
+            return False
+        view_class = getattr(func, "view_class", None)
+        return (isinstance(view_class, type) and issubclass(view_class, cls)) or bool(
+            getattr(func, "otp_required", False))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user

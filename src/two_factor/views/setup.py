@@ -42,7 +42,7 @@ from ..flows.setup import (
 )
 from ..forms import DeviceValidationForm, MethodForm
 from ..plugins.registry import MethodBase, MethodNotFoundError, registry
-from ..utils import default_device, totp_digits
+from ..utils import default_device, safe_url, totp_digits
 from ..wizard.views import IdempotentSessionWizardView
 from .mixins import ReauthenticationRequiredMixin
 
@@ -324,10 +324,17 @@ class QRGeneratorView(LoginRequiredMixin, View):
         return response
 
 
+#: Where a user who signed in without a device was going (a page that asks for one), kept in
+#: the session while they set one up; the key django-two-factor-auth's sign-in wrote it under.
+SETUP_NEXT_SESSION_KEY = "next"
+
+
 @method_decorator(never_cache, name="dispatch")
 class SetupCompleteView(LoginRequiredMixin, TemplateView):
     """Two-factor authentication is on: what to do next (backup tokens, a backup phone when a
-    phone method is available, the profile). Anonymous users go to ``LOGIN_URL``."""
+    phone method is available, the profile) and, as ``next_url``, the way on to the page the
+    user was going to when the sign-in sent them to set up a device (once, and only a URL of
+    this site). Anonymous users go to ``LOGIN_URL``."""
 
     template_name = "two_factor/core/setup_complete.html"
 
@@ -336,8 +343,12 @@ class SetupCompleteView(LoginRequiredMixin, TemplateView):
         context.update(device=default_device(self.request.user),
                        backup_tokens_url=reverse("two_factor:backup_tokens"),
                        profile_url=reverse("two_factor:profile"),
-                       phone_methods=phone_methods())
+                       phone_methods=phone_methods(),
+                       next_url=self.pop_next_url())
         return context
+
+    def pop_next_url(self) -> str | None:
+        return safe_url(self.request, self.request.session.pop(SETUP_NEXT_SESSION_KEY, None))
 
 
 def phone_methods() -> list[MethodBase]:
