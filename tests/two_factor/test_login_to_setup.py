@@ -12,6 +12,7 @@ from django.urls import include, path, reverse
 from django.views import View
 
 from django_otp.decorators import otp_required
+from two_factor.flows.setup import SECRET_SESSION_KEY
 from two_factor.urls import urlpatterns as tf_urls
 from two_factor.views.mixins import OTPRequiredMixin
 from two_factor.views.setup import SETUP_NEXT_SESSION_KEY
@@ -112,3 +113,16 @@ def test_the_setup_page_ignores_a_next_off_the_site(client, user, user_with_totp
     page = client.get(COMPLETE).content.decode()
     assert "evil.example" not in page
     assert SETUP_NEXT_SESSION_KEY not in client.session
+
+
+def test_the_setup_page_takes_a_next_of_its_own(client, user):
+    """A site's own link to the setup (``?next=``) leads on the same way; one off the site is
+    not kept."""
+    client.force_login(user)
+    assert client.get(SETUP, {"next": "https://evil.example/"}).status_code == 200
+    assert SETUP_NEXT_SESSION_KEY not in client.session
+    client.get(SETUP, {"next": "/secure/"})
+    post_step(client, "welcome")
+    key = client.session[SECRET_SESSION_KEY]
+    assert post_step(client, "generator", {"token": totp_token(key)}).url == COMPLETE
+    assert 'href="/secure/"' in client.get(COMPLETE).content.decode()

@@ -42,7 +42,7 @@ from ..flows.setup import (
 )
 from ..forms import DeviceValidationForm, MethodForm
 from ..plugins.registry import MethodBase, MethodNotFoundError, registry
-from ..utils import default_device, safe_url, totp_digits
+from ..utils import default_device, safe_next_url, safe_url, totp_digits
 from ..wizard.views import IdempotentSessionWizardView
 from .mixins import ReauthenticationRequiredMixin
 
@@ -60,6 +60,12 @@ class WelcomeForm(forms.Form):
 def base32_secret(secret: str) -> str:
     """The hex ``secret`` as an authenticator app asks for it: base32, without padding."""
     return b32encode(unhexlify(secret)).decode().rstrip("=")
+
+
+#: Where to go on once a device is set up (the page that asked for one: from the sign-in, or
+#: ``?next=`` of the setup page), kept in the session during the setup, under the key that
+#: django-two-factor-auth's sign-in wrote it under.
+SETUP_NEXT_SESSION_KEY = "next"
 
 
 def _method_step_shown(wizard: SetupView) -> bool:
@@ -231,6 +237,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.end_wizard()  # a GET starts over
+        next_url = safe_next_url(request)
+        if next_url:  # the page to go on to once the device is set up (``SetupCompleteView``)
+            request.session[SETUP_NEXT_SESSION_KEY] = next_url
         return super().get(request, *args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -322,11 +331,6 @@ class QRGeneratorView(LoginRequiredMixin, View):
         response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
         write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
         return response
-
-
-#: Where a user who signed in without a device was going (a page that asks for one), kept in
-#: the session while they set one up; the key django-two-factor-auth's sign-in wrote it under.
-SETUP_NEXT_SESSION_KEY = "next"
 
 
 @method_decorator(never_cache, name="dispatch")
