@@ -4,10 +4,12 @@
 is true (which it is by default when ``OTP_ENCRYPTION_KEYS`` is set: see ``django_otp.conf``)
 the change form of a device leaves out the secret fields named in ``sensitive_fields``. The add
 form keeps them, as in django-otp: a device being created has no secret yet to protect, and the
-one the form proposes (a random default) is what the person adding it may need to copy. ``DeviceConfigAdminMixin``
-adds, for devices with a ``config_url``, a page with the device's QR code and the SVG image
-itself, at ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` as in django-otp (URL names
-``<app>_<model>_config`` and ``<app>_<model>_qrcode``), and a ``qrcode_link`` to the page.
+one the form proposes (a random default) is what the person adding it may need to copy.
+
+``DeviceConfigAdminMixin`` adds, for devices with a ``config_url``, a page with the device's QR
+code and the SVG image itself, at ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` as in
+django-otp (URL names ``<app>_<model>_config`` and ``<app>_<model>_qrcode``), and a
+``qrcode_link`` to the page.
 """
 
 from __future__ import annotations
