@@ -22,6 +22,7 @@ from two_factor.flows import policy
 from two_factor.middleware import enforce
 
 from .conftest import login_password_only, login_verified
+from .test_setup import COMPLETE, post_step, to_generator, totp_token
 
 ENFORCE = "two_factor.middleware.enforce.RequireTwoFactorMiddleware"
 SETUP = reverse("two_factor:setup")
@@ -408,3 +409,14 @@ def test_always_exempt_names_exist():
     """Each name in ALWAYS_EXEMPT resolves in the test project (where every plugin is on)."""
     for name in enforce.ALWAYS_EXEMPT - {"logout"}:
         assert reverse(name)
+
+
+def test_after_the_setup_it_asked_for_the_user_is_led_back(enforced, client, make_user):
+    enforced.TWO_FACTOR_ENFORCE_STAFF = True
+    client.force_login(make_user("staff", is_staff=True))
+    setup_url = client.get(PAGE + "?a=1").url
+    assert client.get(setup_url).status_code == 200
+    key = to_generator(client)
+    assert post_step(client, "generator", {"token": totp_token(key)}).url == COMPLETE
+    assert f'href="{PAGE}?a=1"' in client.get(COMPLETE).content.decode()
+    assert client.get(PAGE + "?a=1").status_code == 200
