@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # Beyond django-otp 1.7 (off by default: an upgraded site behaves as before).
     "OTP_ENCRYPTION_KEYS": None,  # keys for secrets at rest, newest first; None: plaintext
     "OTP_STATIC_HASH_TOKENS": False,  # store static (backup) tokens salted and hashed
-    "OTP_STATIC_HASH_ITERATIONS": 20_000,  # PBKDF2-SHA256 rounds of a hashed static token
+    "OTP_STATIC_HASH_ITERATIONS": 50_000,  # PBKDF2-SHA256 rounds of a hashed static token
 }
 
 

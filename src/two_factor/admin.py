@@ -17,6 +17,7 @@ demand OTP on the admin's other pages. ``TwoFactorConfig.ready()`` calls it only
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings as django_settings
@@ -76,12 +77,13 @@ class AdminSiteOTPRequiredMixin:
         """No form here: send the user to the two_factor sign-in (``LOGIN_URL``) with ``next``.
 
         Staff signed in with the password alone who have no device yet are sent to the setup
-        wizard instead: the sign-in could never verify them.
+        wizard instead (the sign-in could never verify them), which then links back here.
         """
         user = request.user
         if (user.is_active and user.is_staff and not _is_verified(user)
                 and not user_has_device(user)):
-            return HttpResponseRedirect(reverse("two_factor:setup"))
+            setup = reverse("two_factor:setup")
+            return HttpResponseRedirect(f"{setup}?{urlencode({'next': _safe_next(self, request)})}")
         return _login_redirect(self, request)  # type: ignore[arg-type]
 
 

@@ -7,6 +7,7 @@ one DELETE (and the success or failure UPDATE), generating ten tokens one INSERT
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -414,3 +415,12 @@ def test_twenty_threads_one_hashed_code_one_success(settings, user):
     assert results.count(False) == THREADS - 1
     assert device.token_set.count() == len(CODES) - 1
     assert not StaticDevice.objects.get(pk=device.pk).verify_token(CODES[3])
+
+
+def test_the_default_iteration_count_is_the_documented_one(settings):
+    # docs/security/backup-hashing.md argues for this count; the two must not drift apart.
+    if hasattr(settings, "OTP_STATIC_HASH_ITERATIONS"):
+        del settings.OTP_STATIC_HASH_ITERATIONS
+    assert otp_settings.OTP_STATIC_HASH_ITERATIONS == 50_000
+    page = (Path(__file__).resolve().parents[2] / "docs" / "security" / "backup-hashing.md")
+    assert "OTP_STATIC_HASH_ITERATIONS = 50_000  # the default" in page.read_text()

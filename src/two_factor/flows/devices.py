@@ -71,6 +71,9 @@ def profile_context(user: Any) -> dict[str, Any]:
         "backup_tokens": backup_token_count(user),
         "backup_phones": [],
         "available_phone_methods": [],
+        # ``(label, URL)`` of the methods' own pages for adding a device (a security key, say).
+        "add_device_links": [link for other in registry.get_methods()
+                             if (link := _add_device_link(other)) is not None],
     }
     for other in registry.get_methods():
         hook = getattr(other, "get_profile_context", None)
@@ -80,6 +83,12 @@ def profile_context(user: Any) -> dict[str, Any]:
             context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
     context.update(security_context(user))
     return context
+
+
+def _add_device_link(method: Any) -> tuple[Any, str] | None:
+    # A method written against MethodBase has it; one that only quacks like a method may not.
+    get_link = getattr(method, "get_add_device_link", None)
+    return get_link() if get_link is not None else None
 
 
 def security_context(user: Any) -> dict[str, Any]:

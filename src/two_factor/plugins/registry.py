@@ -85,6 +85,11 @@ class MethodBase:
         """A sentence that tells the user what to do with ``device``."""
         return None
 
+    def get_add_device_link(self) -> tuple[Any, str] | None:
+        """``(label, URL)`` of a page of this method's own where a user who has two-factor
+        authentication adds one more device (the profile page lists these links), or None."""
+        return None
+
 
 def _same_device(device: Device, other: Device | None) -> bool:
     return other is not None and device.persistent_id == other.persistent_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from two_factor.conf import settings
@@ -24,6 +25,9 @@ class WebauthnMethod(MethodBase):
 
     def is_available(self) -> bool:
         return bool(settings.TWO_FACTOR_WEBAUTHN_RP_NAME)
+
+    def get_add_device_link(self) -> tuple[Any, str]:
+        return _("Add a security key or passkey"), reverse("two_factor:webauthn_add")
 
     def get_devices(self, user: Any) -> list[Device]:
         from .models import WebauthnDevice

@@ -49,6 +49,17 @@ def test_adding_needs_a_verified_session(client, user, key_device):
     assert client.post(REGISTER_OPTIONS).status_code == 403
 
 
+def test_the_profile_links_to_adding_a_key(client, user_with_totp, default_totp):
+    login_verified(client, user_with_totp, default_totp)
+    page = client.get(reverse("two_factor:profile")).content.decode()
+    assert f'<a href="{ADD}">Add a security key or passkey</a>' in page
+
+
+def test_the_profile_of_a_user_without_two_factor_does_not(client, user):
+    client.force_login(user)
+    assert ADD not in client.get(reverse("two_factor:profile")).content.decode()
+
+
 def test_the_profile_and_disable(client, user, key_device):
     login_verified(client, user, key_device)
     page = client.get(reverse("two_factor:profile")).content.decode()
