@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.views import LoginView as DjangoLoginView
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.urls import include, path, reverse
@@ -58,6 +59,9 @@ async def sensitive_async_view(request):
 urlpatterns = [
     path("sensitive/", sensitive_view),
     path("sensitive-async/", sensitive_async_view),
+    # A password-only login of the site besides two_factor's (Django's own, as
+    # ``include("django.contrib.auth.urls")`` brings for the password reset pages).
+    path("accounts/login/", DjangoLoginView.as_view(template_name="two_factor/core/login.html")),
     path("", include("tests.urls")),
 ]
 
@@ -577,3 +581,45 @@ def test_right_password_resets_the_count(stale_password_client, sent_events):
     assert session.session_key != before
     assert sent_events[-1][0] == events.REAUTHENTICATED
     assert stale_password_client.get(SETUP).status_code == 200
+
+
+# A password login elsewhere on the site is no proof for a user with a device
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("login_url", ["/accounts/login/", "/admin/login/"])
+def test_a_password_login_over_a_verified_session_is_no_recent_proof(
+        client, user_with_totp, default_totp, login_url):
+    """Someone at the owner's unlocked, verified session who knows the password signs in with
+    it on another login page of the site: Django keeps the session (same user), so it stays
+    verified; the password must not make it count as recently verified."""
+    user_with_totp.is_staff = True  # for the admin's login page (not patched in the tests)
+    user_with_totp.save()
+    login_verified(client, user_with_totp, default_totp)
+    age_session(client)
+    assert client.get(DISABLE).url.startswith(REAUTH)
+    response = client.post(login_url, {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302 and client.session[DEVICE_ID_SESSION_KEY]
+    assert client.get(DISABLE).url.startswith(REAUTH)
+    assert client.get(BACKUP).url.startswith(REAUTH)
+
+
+@pytest.mark.urls(__name__)
+def test_a_password_login_still_counts_for_a_user_without_a_device(client, user):
+    client.force_login(user)
+    age_session(client)
+    assert client.get("/sensitive/").url.startswith(REAUTH)
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert client.get("/sensitive/").content == b"done"
+
+
+def test_a_login_with_password_and_token_in_one_form_counts(client, user_with_totp,
+                                                            default_totp):
+    """django_otp's own forms check the token with the password (``user.otp_device``)."""
+    login_verified(client, user_with_totp, default_totp)
+    age_session(client)
+    response = client.post("/otp/login/", {
+        "username": "alice", "password": PASSWORD,
+        "otp_device": default_totp.persistent_id, "otp_token": totp_now(default_totp)})
+    assert response.status_code == 302
+    assert client.get(DISABLE).status_code == 200

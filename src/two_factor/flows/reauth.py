@@ -3,10 +3,11 @@
 With ``TWO_FACTOR_REAUTHENTICATION_AGE`` set, the session records when its user last proved who
 they are (an int timestamp under ``VERIFIED_AT_SESSION_KEY``):
 
-- a sign-in: the password (``user_logged_in``), and for a user with devices a token of one
-  (``two_factor.signals.user_verified``); a sign-in that a remember-this-browser cookie
-  vouched for is no proof of presence, and leaves no record (``flows.login.complete_sign_in``
-  calls :func:`forget` after sending the signal);
+- a sign-in: the password (``user_logged_in``; not a password login over a session that a
+  device verified), and for a user with devices a token of one
+  (``two_factor.signals.user_verified``); a sign-in that a remember-this-browser cookie vouched
+  for is no proof of presence, and leaves no record (``flows.login.complete_sign_in`` calls
+  :func:`forget` after sending the signal);
 - the re-authentication page (``two_factor.views.reauth``): a token, or the password of a user
   who has no device yet.
 
@@ -23,6 +24,7 @@ from typing import Any
 from django.contrib.auth import update_session_auth_hash
 
 import django_otp
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from .. import events
@@ -97,9 +99,19 @@ def needs_password(user: Any) -> bool:
 
 
 def on_user_logged_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
-    """``user_logged_in``: the password was just checked (a token may follow, see below)."""
-    if enabled() and request is not None and hasattr(request, "session"):
-        mark_verified(request)
+    """``user_logged_in``: the password was just checked (a token may follow, see below).
+
+    Not over a session that a device verified, unless this login checked a token too
+    (django_otp's forms put it on ``user.otp_device``): Django keeps the session of the same
+    user through a new login, so a password login elsewhere on the site (Django's own login
+    view, an admin's) would otherwise count as a recent proof for a user with a device, which
+    a password alone never is.
+    """
+    if not (enabled() and request is not None and hasattr(request, "session")):
+        return
+    if getattr(user, "otp_device", None) is None and request.session.get(DEVICE_ID_SESSION_KEY):
+        return
+    mark_verified(request)
 
 
 def on_user_verified(sender: Any, request: Any = None, user: Any = None, device: Any = None,

@@ -57,6 +57,11 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
     """
     assertion = passkey_assertion(request, response)  # the challenge is used up, whatever follows
     device = find_passkey(response)
+    # The signature first: until it verifies, the request proves nothing, so it learns nothing
+    # of the account (inactive, throttled) and counts nothing against the key. Otherwise anyone
+    # who knows a credential id could lock its owner's key without the password.
+    if not device.signature_is_valid(assertion):
+        raise CeremonyError("invalid", status=403)
     user = device.user
     backend = backend_for(user)
     if backend is None:

@@ -74,6 +74,11 @@ class WebauthnDevice(TimestampMixin, ThrottlingMixin, Device):
         condition = models.Q(sign_count__lt=new_count) if new_count else models.Q(sign_count=0)
         return self._claim(condition, sign_count=new_count)
 
+    def signature_is_valid(self, token: Assertion) -> bool:
+        """Whether the assertion is signed by this credential, for this challenge and site; no
+        failure is counted and the signature counter is not claimed (``verify_token`` does)."""
+        return isinstance(token, Assertion) and self._check(token) is not None
+
     def _check(self, token: Assertion) -> int | None:
         """The new signature count when the assertion is valid for this credential, else None."""
         try:

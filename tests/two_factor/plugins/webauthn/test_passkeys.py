@@ -115,7 +115,44 @@ def test_user_verification_is_required(client, user, authenticator, key_device):
     assert result.json()["code"] == "invalid"
     assert client.session.get(SESSION_KEY) is None
     key_device.refresh_from_db()
-    assert key_device.throttling_failure_count == 1
+    # An assertion that does not verify proves nothing, and counts nothing against the key.
+    assert key_device.throttling_failure_count == 0
+
+
+def forged_response(client, victim_key):
+    """An assertion that names the victim's credential id and user handle (both travel in the
+    clear) but is signed by another key: what anyone who saw them can send."""
+    forger = SoftAuthenticator(credential_id=victim_key.credential_id)
+    forger.user_handle = victim_key.user_handle
+    return forger.get(fetch_options(client, PASSKEY_OPTIONS))
+
+
+@pytest.mark.parametrize("legacy_row", [False, True], ids=["with-user-handle", "old-row-without"])
+def test_a_forged_passkey_does_not_lock_its_owners_key(client, user, legacy_row):
+    """Without the password and without a valid signature, nobody can get a user's key
+    throttled: the owner signs in with it right after (an old row has no user handle, so the
+    credential id alone names it)."""
+    owner_key = SoftAuthenticator()
+    device = register_key(user, owner_key, **({"user_handle": None} if legacy_row else {}))
+    for _ in range(3):
+        assert sign_in(client, forged_response(client, owner_key), status=403).json()["code"] == "invalid"
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    owner = Client()
+    sign_in(owner, owner_key.get(fetch_options(owner, PASSKEY_OPTIONS)))
+    assert owner.session.get(SESSION_KEY) == str(user.pk)
+
+
+@pytest.mark.parametrize("state", ["inactive", "throttled"])
+def test_a_forged_passkey_learns_nothing_of_the_account(client, user, state):
+    owner_key = SoftAuthenticator()
+    device = register_key(user, owner_key)
+    if state == "inactive":
+        user.is_active = False
+        user.save()
+    else:
+        device.throttle_increment()
+    assert sign_in(client, forged_response(client, owner_key), status=403).json()["code"] == "invalid"
 
 
 def test_missing_challenge(client, user, authenticator, key_device):
@@ -179,8 +216,7 @@ def test_uncounted_passkeys_sign_in_again_and_again(client, user):
 
 
 def test_throttled_passkey(client, user, authenticator, key_device):
-    bad = authenticator.get(fetch_options(client, PASSKEY_OPTIONS), uv=False)
-    sign_in(client, bad, status=403)
+    key_device.throttle_increment()  # a failure of the key as the second step, say
     good = authenticator.get(fetch_options(client, PASSKEY_OPTIONS))
     result = sign_in(client, good, status=429)
     assert "Too many failed attempts" in result.json()["error"]
