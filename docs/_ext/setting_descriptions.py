@@ -16,7 +16,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "OTP_ADMIN_HIDE_SENSITIVE_DATA":
             "When true, the device admins leave the secret fields (keys, tokens) out of the change "
             "forms of existing devices (the add form keeps them, as in django-otp) and out of "
-            "their lists, and their QR code pages answer 403. When it is not set, it is true if "
+            "their lists, refuse filters on them (which would spell them out), and their QR code "
+            "pages answer 403. (Whatever the setting, a backup token's text form is never its "
+            "code, so delete pages do not list codes.) When it is not set, it is true if "
             "``OTP_ENCRYPTION_KEYS`` is set and false otherwise.",
         "OTP_TOTP_ISSUER":
             "The issuer shown by authenticator apps for TOTP devices: a string, or a callable given "

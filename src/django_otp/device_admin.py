@@ -23,6 +23,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import IntegerField, Model
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -86,6 +87,13 @@ class DeviceAdmin(admin.ModelAdmin):
         readonly += [name for name in TIMESTAMP_FIELDS
                      if name not in readonly and _has_field(self.model, name)]
         return self._shown(readonly, obj)
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
+        # A filter on a hidden secret (``?token__startswith=4``) would read it back from the
+        # list's counts, a character at a time.
+        if hide_sensitive_data() and lookup.split(LOOKUP_SEP, 1)[0] in self.sensitive_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[arg-type]
 
     def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         excluded = list(super().get_exclude(request, obj) or ())

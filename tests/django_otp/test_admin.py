@@ -478,3 +478,56 @@ def test_view_only_staff_gets_the_qrcode_link(client, make_user, keyed_device):
     assert admin_url(keyed_device, "config", keyed_device.pk) in response.content.decode()
     changelist = client.get(admin_url(keyed_device, "changelist"))
     assert "qrcode_link" in changelist.context["cl"].list_display
+
+
+# A hidden secret cannot be read back through the admin's filters or its delete pages
+
+
+def _matches(client, device, lookup, value):
+    """How many devices the changelist lists for ``?lookup=value`` (None: filter refused)."""
+    response = client.get(admin_url(device, "changelist"), {lookup: value})
+    if response.status_code == 400:  # DisallowedModelAdminLookup: a filter the admin refuses
+        return None
+    if response.status_code == 302:  # a filter the model cannot run (a SecretField's, say)
+        assert "e=1" in response["Location"]
+        return None
+    assert response.status_code == 200, response.status_code
+    return response.context["cl"].result_count
+
+
+@pytest.mark.parametrize("fixture, field", [
+    ("totp_device", "key"), ("hotp_device", "key"), ("email_device", "token")])
+def test_hidden_secrets_cannot_be_filtered_on(hidden, request, make_user, client, fixture, field):
+    device = request.getfixturevalue(fixture)
+    if fixture == "email_device":
+        device.generate_token()  # a token is live: sent after the password
+    client.force_login(_staff(make_user, device, "view"))
+    secret = getattr(device, field)
+    # One character at a time, the counts would spell the secret out.
+    for lookup in (f"{field}__startswith", f"{field}__exact", field, f"{field}__regex"):
+        assert _matches(client, device, lookup, secret[:1]) is None
+    assert _matches(client, device, "name", device.name) == 1  # other filters still work
+
+
+def test_secrets_can_be_filtered_on_where_the_admin_shows_them(superuser_client, email_device):
+    email_device.generate_token()
+    assert _matches(superuser_client, email_device, "token", email_device.token) == 1
+
+
+def test_static_tokens_cannot_be_filtered_on(hidden, superuser_client, static_device):
+    assert _matches(superuser_client, static_device, "token_set__token__startswith", "a") is None
+
+
+@pytest.mark.parametrize("page", ["device", "bulk", "user"])
+def test_delete_pages_do_not_list_backup_codes(superuser_client, static_device, page):
+    if page == "device":
+        response = superuser_client.get(admin_url(static_device, "delete", static_device.pk))
+    elif page == "bulk":
+        response = superuser_client.post(admin_url(static_device, "changelist"), {
+            "action": "delete_selected", "_selected_action": [static_device.pk]})
+    else:
+        response = superuser_client.get(reverse("admin:auth_user_delete",
+                                                args=[static_device.user_id]))
+    content = response.content.decode()
+    assert response.status_code == 200 and "static token" in content.lower()
+    assert "abcd2345" not in content

@@ -118,7 +118,9 @@ class StaticToken(models.Model):
         verbose_name = _("static token")
 
     def __str__(self) -> str:
-        return gettext("(hashed)") if self.is_hashed else self.token
+        # Never the code: the admin lists related objects by their text (a delete confirmation
+        # page lists a user's or a device's tokens), and so may a log.
+        return gettext("(hashed)") if self.is_hashed else gettext("(not shown)")
 
     @property
     def is_hashed(self) -> bool:
