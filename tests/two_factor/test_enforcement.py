@@ -199,6 +199,19 @@ def test_static_and_media_urls_are_exempt(superusers_enforced, client, superuser
     assert client.get(PAGE).status_code == 302
 
 
+def test_a_script_prefix_does_not_make_a_page_look_static(superusers_enforced, client, superuser):
+    """A deployment may let the client choose the script prefix (a proxy trusting an
+    X-Script-Name header): with ``/static``, a page's path begins with STATIC_URL, but Django
+    routes ``path_info``, the page."""
+    superusers_enforced.STATIC_URL = "/static/"
+    login_password_only(client, superuser)
+    assert client.get(PAGE, SCRIPT_NAME="/static").status_code == 302
+    assert client.get(PAGE, SCRIPT_NAME="/stat").status_code == 302
+    # A site mounted below a prefix, with its static files there too: still exempt.
+    superusers_enforced.STATIC_URL = "/app/otp/"
+    assert client.get(PAGE, SCRIPT_NAME="/app").status_code == 200
+
+
 def test_without_the_settings_nobody_is_covered(enforced, client, superuser):
     login_password_only(client, superuser)
     assert client.get(PAGE).status_code == 200

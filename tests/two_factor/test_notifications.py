@@ -59,6 +59,18 @@ def test_disabled(browser, user_with_totp, default_totp, commits):
     assert not TOTPDevice.objects.exists()
 
 
+def test_the_notice_does_not_carry_a_user_agent_it_does_not_know(client, user_with_totp,
+                                                                 default_totp, commits):
+    """Whoever made the change chose the header: its words must not reach the owner."""
+    login_verified(client, user_with_totp, default_totp)
+    words = "Support team at your request - no action needed"
+    with commits():
+        client.post(reverse("two_factor:disable"), {"understand": "on"}, HTTP_USER_AGENT=words)
+    [sent] = mail.outbox
+    assert words not in sent.body
+    assert "Browser: an unknown browser" in sent.body
+
+
 def test_backup_phone_removed(browser, user_with_totp, default_totp, commits):
     phone = PhoneDevice.objects.create(user=user_with_totp, name="backup", number="+31101234567",
                                        method="sms")

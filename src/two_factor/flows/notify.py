@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..events import DEVICE_ADDED, DEVICE_REMOVED, LABELS, TWO_FACTOR_DISABLED
@@ -37,7 +38,17 @@ def notice_context(request: Any, user: Any, event: str, device: Any,
     device_name = device_fields(device)[1] if device is not None else extra.get("device_name", "")
     return {"user": user, "event": event, "event_label": LABELS[event], "time": timezone.now(),
             "device_name": device_name, "ip": client_ip(request),
-            "browser": browser_label(user_agent(request)), "extra": extra}
+            "browser": notice_browser(user_agent(request)), "extra": extra}
+
+
+def notice_browser(agent: str) -> str:
+    """The browser as the notice names it: its short name, never a User-Agent of no browser we
+    know. Whoever made the change chose that header, and the notice must not carry their words
+    ("made by our staff, nothing to do") to the account's owner."""
+    label = browser_label(agent)
+    if label == agent and agent:
+        return _("an unknown browser")
+    return label
 
 
 def render_notice(context: dict[str, Any]) -> tuple[str, str]:

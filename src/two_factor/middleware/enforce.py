@@ -116,7 +116,7 @@ def warn_once(request: HttpRequest, user: Any) -> None:
 
 def is_exempt(request: HttpRequest) -> bool:
     """Whether the policy leaves this request alone (see the module's docstring)."""
-    if any(request.path.startswith(prefix) for prefix in _local_prefixes()):
+    if _is_static_or_media(request):
         return True
     names = _view_names(request)
     if names & ALWAYS_EXEMPT:
@@ -134,6 +134,24 @@ def _view_names(request: HttpRequest) -> set[str]:
     if match.app_name:
         names.add(f"{match.app_name}:{match.url_name}")
     return names
+
+
+def _is_static_or_media(request: HttpRequest) -> bool:
+    """Whether the request is for ``STATIC_URL`` or ``MEDIA_URL``, when they are paths of this
+    site, in the part of the path that Django routes (``path_info``).
+
+    Not by ``request.path`` alone: it begins with the script prefix, which a deployment may let
+    the client choose (a proxy that trusts an ``X-Script-Name`` header); with the prefix
+    ``/static``, ``/static/any/page/`` would be a protected page that looked like a static one.
+    """
+    script = request.path[:len(request.path) - len(request.path_info)].rstrip("/")
+    for prefix in _local_prefixes():
+        if script and not prefix.startswith(script + "/"):
+            continue  # outside this mount: a request that reached Django is not for it
+        local = prefix[len(script):]
+        if local != "/" and request.path_info.startswith(local):
+            return True
+    return False
 
 
 def _local_prefixes() -> list[str]:
