@@ -1,11 +1,13 @@
 """``OTPRequiredMixin``: each attribute and hook of the class reference, through the client."""
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from two_factor.views.mixins import OTPRequiredMixin
 
-from .conftest import login_password_only
+from .conftest import age_session, login_password_only, login_verified
 
 pytestmark = pytest.mark.urls("tests.two_factor.urls_mixins")
 
@@ -141,3 +143,32 @@ def test_verified_users_pass(verified_client, path):
     response = verified_client.get(path)
     assert response.status_code == 200
     assert response.content == b"protected"
+
+
+# Async class-based views: the checks read the database, so they run in a thread
+
+
+@pytest.mark.parametrize("make_client", [Client, AsyncClient])
+def test_async_views_are_checked_like_sync_ones(make_client, user_with_totp, default_totp,
+                                                settings):
+    settings.TWO_FACTOR_REAUTHENTICATION_AGE = 300
+
+    def get(client, url):
+        return async_to_sync(client.get)(url) if isinstance(client, AsyncClient) else client.get(url)
+
+    client = make_client()
+    assert get(client, "/async-protected/").url == f"{LOGIN}?next=/async-protected/"
+    login_password_only(client, user_with_totp)  # a device, not verified with it
+    assert get(client, "/async-protected/").url == f"{LOGIN}?next=/async-protected/"
+    login_verified(client, user_with_totp, default_totp)
+    assert get(client, "/async-protected/").content == b"protected"
+    age_session(client)  # verified long ago: the sensitive view asks again
+    assert get(client, "/async-sensitive/").url.startswith(reverse("two_factor:reauthenticate"))
+    age_session(client, 0)
+    assert get(client, "/async-sensitive/").content == b"sensitive"
+
+
+def test_an_async_view_explains_itself_to_a_user_without_a_device(unverified_client):
+    response = unverified_client.get("/async-protected/")
+    assert response.status_code == 403
+    assert "Enable Two-Factor Authentication" in response.content.decode()

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views import View
 
 from two_factor.urls import urlpatterns as tf_urls
-from two_factor.views.mixins import OTPRequiredMixin
+from two_factor.views.mixins import OTPRequiredMixin, ReauthenticationRequiredMixin
 
 
 class Protected(OTPRequiredMixin, View):
@@ -37,6 +37,16 @@ class VerificationUrl(Protected):
     verification_url = "custom-verify"
 
 
+class AsyncProtected(OTPRequiredMixin, View):
+    async def get(self, request):
+        return HttpResponse("protected")
+
+
+class AsyncSensitive(OTPRequiredMixin, ReauthenticationRequiredMixin, View):
+    async def get(self, request):
+        return HttpResponse("sensitive")
+
+
 class Overridden(Protected):
     def get_login_url(self):
         return "/from-get-login-url/"
@@ -61,4 +71,6 @@ urlpatterns = [
     path("raise-unverified/", RaiseUnverified.as_view()),
     path("verification-url/", VerificationUrl.as_view()),
     path("overridden/", Overridden.as_view()),
+    path("async-protected/", AsyncProtected.as_view()),
+    path("async-sensitive/", AsyncSensitive.as_view()),
 ]

@@ -28,6 +28,24 @@ from ..utils import default_device, is_verified
 RESUBMIT_PARAM = "resubmit"
 
 
+def checked_dispatch(view: Any, refusal: Callable[[HttpRequest], HttpResponse | None],
+                     dispatch: Callable[..., Any], request: HttpRequest, *args: Any,
+                     **kwargs: Any) -> Any:
+    """``dispatch`` (the next in the view's MRO) unless ``refusal`` answers the request.
+
+    For an async view the check, which reads the database, runs in a thread
+    (``sync_to_async``), and what is returned is a coroutine, as Django expects of it.
+    """
+    if getattr(view, "view_is_async", False):
+        async def checked() -> Any:
+            answer = await sync_to_async(refusal)(request)
+            return answer if answer is not None else await dispatch(request, *args, **kwargs)
+
+        return checked()
+    answer = refusal(request)
+    return answer if answer is not None else dispatch(request, *args, **kwargs)
+
+
 class OTPRequiredMixin:
     """Let through verified users only. Put it left-most among the view's bases.
 
@@ -70,7 +88,12 @@ class OTPRequiredMixin:
         return (isinstance(view_class, type) and issubclass(view_class, cls)) or bool(
             getattr(func, "otp_required", False))
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return checked_dispatch(self, self.otp_refusal, super().dispatch,  # type: ignore[misc]
+                                request, *args, **kwargs)
+
+    def otp_refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer to a user this view does not let through, or None to let them in."""
         user = request.user
         if not user or not user.is_authenticated or (
                 not is_verified(user) and default_device(user) is not None):
@@ -91,7 +114,7 @@ class OTPRequiredMixin:
                                                       self.redirect_field_name).url}
             return TemplateResponse(request, "two_factor/core/otp_required.html", context,
                                     status=403)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return None
 
 
 class OTPLoginRequiredMixin(OTPRequiredMixin):
@@ -147,10 +170,14 @@ class ReauthenticationRequiredMixin:
             return request.get_full_path()
         return str(resolve_url(self.reauthentication_fallback_url))
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return checked_dispatch(self, self.reauthentication_refusal,
+                                super().dispatch, request, *args, **kwargs)  # type: ignore[misc]
+
+    def reauthentication_refusal(self, request: HttpRequest) -> HttpResponse | None:
         if _needs_reauthentication(request):
             return reauthentication_redirect(request, self.get_reauthentication_next_url())
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return None
 
 
 def reauthentication_required(view_func: Callable[..., Any] | None = None, *,
