@@ -36,8 +36,13 @@ def user_agent(request: Any) -> str:
 
 def browser_label(agent: str) -> str:
     """A short name for a user agent ("Firefox / Linux"); the agent itself when unknown."""
+    return known_browser(agent) or agent
+
+
+def known_browser(agent: str) -> str | None:
+    """The short name of a user agent of a browser or system we know, else None."""
     browser = next((name for name, pattern in _BROWSERS if re.search(pattern, agent)), None)
     system = next((name for name, pattern in _SYSTEMS if re.search(pattern, agent)), None)
     if browser and system:
         return f"{browser} / {system}"
-    return browser or system or agent
+    return browser or system

@@ -72,10 +72,12 @@ def profile_context(user: Any) -> dict[str, Any]:
         "backup_phones": [],
         "available_phone_methods": [],
         # ``(label, URL)`` of the methods' own pages for adding a device (a security key, say).
-        "add_device_links": [link for other in registry.get_methods()
-                             if (link := _add_device_link(other)) is not None],
+        "add_device_links": [],
     }
     for other in registry.get_methods():
+        link = other.get_add_device_link()
+        if link is not None:
+            context["add_device_links"].append(link)
         hook = getattr(other, "get_profile_context", None)
         if hook is not None:
             context.update(hook(user))
@@ -83,12 +85,6 @@ def profile_context(user: Any) -> dict[str, Any]:
             context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
     context.update(security_context(user))
     return context
-
-
-def _add_device_link(method: Any) -> tuple[Any, str] | None:
-    # A method written against MethodBase has it; one that only quacks like a method may not.
-    get_link = getattr(method, "get_add_device_link", None)
-    return get_link() if get_link is not None else None
 
 
 def security_context(user: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ..conf import settings
 from ..events import DEVICE_ADDED, DEVICE_REMOVED, LABELS, TWO_FACTOR_DISABLED
 from .audit import device_fields, event_user
-from .clients import browser_label, client_ip, user_agent
+from .clients import client_ip, known_browser, user_agent
 
 logger = logging.getLogger("two_factor")
 
@@ -45,10 +45,7 @@ def notice_browser(agent: str) -> str:
     """The browser as the notice names it: its short name, never a User-Agent of no browser we
     know. Whoever made the change chose that header, and the notice must not carry their words
     ("made by our staff, nothing to do") to the account's owner."""
-    label = browser_label(agent)
-    if label == agent and agent:
-        return _("an unknown browser")
-    return label
+    return known_browser(agent) or (_("an unknown browser") if agent else "")
 
 
 def render_notice(context: dict[str, Any]) -> tuple[str, str]:

@@ -60,7 +60,8 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
     # The signature first: until it verifies, the request proves nothing, so it learns nothing
     # of the account (inactive, throttled) and counts nothing against the key. Otherwise anyone
     # who knows a credential id could lock its owner's key without the password.
-    if not device.signature_is_valid(assertion):
+    new_count = device.signed_count(assertion)
+    if new_count is None:
         raise CeremonyError("invalid", status=403)
     user = device.user
     backend = backend_for(user)
@@ -69,7 +70,7 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
     if not device.verify_is_allowed()[0]:
         emit(request, THROTTLED, user=user, device=device, passkey=True)
         raise CeremonyError("throttled", status=429)
-    if not device.verify_token(assertion):
+    if not device.claim_count(new_count):  # a replayed count: a cloned key, or a lost race
         otp_verification_failed.send(sender=passkey_sign_in, user=user, device=device)
         emit(request, VERIFICATION_FAILED, user=user, device=device, passkey=True)
         raise CeremonyError("invalid", status=403)

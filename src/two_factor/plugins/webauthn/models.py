@@ -65,19 +65,25 @@ class WebauthnDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _info = self.verify_is_allowed()
         if not allowed:
             return False
-        new_count = self._check(token)
+        new_count = self.signed_count(token)
         if new_count is None:
             self._record_failure()
             return False
-        # An authenticator that counts must show a higher count than any seen before (a lower
-        # one is a cloned key or a replay); one that does not count (0) relies on the challenge.
+        return self.claim_count(new_count)
+
+    def signed_count(self, token: Assertion) -> int | None:
+        """The signature count of the assertion if it is signed by this credential, for this
+        challenge and site, else None. Counts no failure and claims nothing (``claim_count``)."""
+        return self._check(token) if isinstance(token, Assertion) else None
+
+    def claim_count(self, new_count: int) -> bool:
+        """Claim a verified assertion's signature count; False for a replayed or cloned key.
+
+        An authenticator that counts must show a higher count than any seen before (a lower one
+        is a cloned key or a replay); one that does not count (0) relies on the challenge.
+        """
         condition = models.Q(sign_count__lt=new_count) if new_count else models.Q(sign_count=0)
         return self._claim(condition, sign_count=new_count)
-
-    def signature_is_valid(self, token: Assertion) -> bool:
-        """Whether the assertion is signed by this credential, for this challenge and site; no
-        failure is counted and the signature counter is not claimed (``verify_token`` does)."""
-        return isinstance(token, Assertion) and self._check(token) is not None
 
     def _check(self, token: Assertion) -> int | None:
         """The new signature count when the assertion is valid for this credential, else None."""
