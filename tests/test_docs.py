@@ -88,6 +88,13 @@ assert response.status_code == 200
 assert reverse("two_factor:setup") in response.content.decode()
 assert TOTPDevice.objects.count() == 0
 
+# The profile's "Sign out" button posts to the snippet's logout URL, which signs out.
+assert f'action="{reverse("logout")}"' in response.content.decode()
+assert client.post(reverse("logout")).status_code == 302
+assert client.get("/account/two_factor/").status_code == 302
+client.post("/account/login/", {
+    "login_view-current_step": "auth", "auth-username": "alice", "auth-password": "correct horse"})
+
 # The view snippet: a signed-in user without a verified device is sent to LOGIN_URL.
 import quickstart_views
 from django.test import RequestFactory
@@ -119,6 +126,14 @@ def test_quickstart_page_includes_the_tested_snippets():
     page = (DOCS / "quickstart.rst").read_text()
     for name in ("quickstart_settings.py", "quickstart_urls.py", "quickstart_views.py"):
         assert f".. literalinclude:: snippets/{name}" in page
+
+
+def test_every_template_is_named_on_the_templates_page():
+    page = (DOCS / "howto" / "templates.rst").read_text()
+    templates = [path for package in ("two_factor", "django_otp")
+                 for path in (ROOT / "src" / package / "templates").rglob("*") if path.is_file()]
+    assert len(templates) > 20
+    assert [path.name for path in templates if path.name not in page] == []
 
 
 @pytest.fixture

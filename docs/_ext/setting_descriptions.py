@@ -105,7 +105,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "TWO_FACTOR_REMEMBER_COOKIE_PATH":
             "``Path`` attribute of remember cookies.",
         "TWO_FACTOR_REMEMBER_COOKIE_SECURE":
-            "``Secure`` attribute of remember cookies: set it to true on HTTPS sites.",
+            "``Secure`` attribute of remember cookies: set it to true on HTTPS sites (the check "
+            "``two_factor.W005`` of ``check --deploy`` says so when ``SESSION_COOKIE_SECURE`` is on).",
         "TWO_FACTOR_REMEMBER_COOKIE_HTTPONLY":
             "``HttpOnly`` attribute of remember cookies: scripts cannot read them.",
         "TWO_FACTOR_REMEMBER_COOKIE_SAMESITE":

@@ -4,6 +4,7 @@
 - ``two_factor.E002``: ``TWO_FACTOR_LOGIN_TIMEOUT`` is not a number of seconds (0 or more).
 - ``two_factor.E003``: a ``two_factor.plugins.*`` app is installed without ``two_factor``.
 - ``two_factor.W001``: ``OTPMiddleware`` is not in MIDDLEWARE.
+- ``two_factor.E007``: ``OTPMiddleware`` comes before ``AuthenticationMiddleware`` in MIDDLEWARE.
 - ``two_factor.W002``: ``TWO_FACTOR_REMEMBER_COOKIE_AGE`` is neither None nor a positive integer.
 - ``two_factor.W003``: ``TWO_FACTOR_SMS_GATEWAY`` or ``TWO_FACTOR_CALL_GATEWAY`` cannot be imported.
 - ``two_factor.E004``: ``RequireTwoFactorMiddleware`` comes before ``AuthenticationMiddleware`` or
@@ -14,6 +15,10 @@
   or is not callable.
 - ``two_factor.E006``: ``TWO_FACTOR_REAUTHENTICATION_AGE`` or ``TWO_FACTOR_ENFORCE_GRACE_PERIOD``
   is neither None nor a positive number of seconds.
+- ``two_factor.W005`` (``check --deploy``): "remember this browser" is on and the session cookie
+  is ``Secure``, but the remember cookie is not (``TWO_FACTOR_REMEMBER_COOKIE_SECURE``).
+- ``two_factor.W006``: ``two_factor.plugins.email`` or ``two_factor.plugins.yubikey`` is installed
+  without its device app (``django_otp.plugins.otp_email``, ``otp_yubikey``).
 """
 
 from __future__ import annotations
@@ -68,13 +73,40 @@ def check_plugins_have_core(app_configs: Any = None, **kwargs: Any) -> list[Chec
 
 @register(Tags.security)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """two_factor.W001: OTPMiddleware is needed to know who is verified."""
-    if OTP_MIDDLEWARE in _middleware():
-        return []
-    return [Warning(
-        f"'{OTP_MIDDLEWARE}' is not in MIDDLEWARE: no request will count as verified.",
-        hint="Add it after 'django.contrib.auth.middleware.AuthenticationMiddleware'.",
-        id="two_factor.W001")]
+    """two_factor.W001: OTPMiddleware is needed to know who is verified. two_factor.E007: it
+    comes after AuthenticationMiddleware, whose user it gives the device to."""
+    middleware = _middleware()
+    if OTP_MIDDLEWARE not in middleware:
+        return [Warning(
+            f"'{OTP_MIDDLEWARE}' is not in MIDDLEWARE: no request will count as verified.",
+            hint=f"Add it after '{AUTH_MIDDLEWARE}'.",
+            id="two_factor.W001")]
+    if AUTH_MIDDLEWARE in middleware and middleware.index(AUTH_MIDDLEWARE) > middleware.index(OTP_MIDDLEWARE):
+        return [Error(
+            f"'{OTP_MIDDLEWARE}' comes before '{AUTH_MIDDLEWARE}' in MIDDLEWARE: no request will "
+            "count as verified.",
+            hint=f"Move it after '{AUTH_MIDDLEWARE}'.",
+            id="two_factor.E007")]
+    return []
+
+
+#: Method plugins: the app without which their method is never offered, and how to add it.
+PLUGIN_NEEDS = {
+    "two_factor.plugins.email": ("django_otp.plugins.otp_email", "Add it to INSTALLED_APPS."),
+    # Its package declares the old django-otp as a dependency, which would replace ours.
+    "two_factor.plugins.yubikey": ("otp_yubikey", "Install it with 'pip install --no-deps "
+                                   "django-otp-yubikey YubiOTP' and add it to INSTALLED_APPS."),
+}
+
+
+@register(Tags.compatibility)
+def check_plugin_needs(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W006: a method plugin is installed without the device app its method needs, so
+    the method is never offered."""
+    names = _app_names()
+    return [Warning(f"'{plugin}' is in INSTALLED_APPS but '{needed}' is not: its method is never "
+                    "offered.", hint=hint, id="two_factor.W006")
+            for plugin, (needed, hint) in PLUGIN_NEEDS.items() if plugin in names and needed not in names]
 
 
 def _is_number(value: Any) -> bool:
@@ -91,6 +123,20 @@ def check_remember_cookie_age(app_configs: Any = None, **kwargs: Any) -> list[Ch
         f"TWO_FACTOR_REMEMBER_COOKIE_AGE is {age!r}; it must be None or a positive whole number of seconds.",
         hint="Set it to None to turn 'remember this browser' off, or to e.g. 30 * 24 * 3600.",
         id="two_factor.W002")]
+
+
+@register(Tags.security, deploy=True)
+def check_remember_cookie_secure(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.W005: on a site whose session cookie is ``Secure`` (HTTPS), the remember cookie
+    is too. With the password it signs in without a token: it must not travel over HTTP."""
+    if (settings.TWO_FACTOR_REMEMBER_COOKIE_AGE is None or settings.TWO_FACTOR_REMEMBER_COOKIE_SECURE
+            or not django_settings.SESSION_COOKIE_SECURE):
+        return []
+    return [Warning(
+        "SESSION_COOKIE_SECURE is on but TWO_FACTOR_REMEMBER_COOKIE_SECURE is off: the cookie that "
+        "lets a browser skip the token step would also be sent over plain HTTP.",
+        hint="Set TWO_FACTOR_REMEMBER_COOKIE_SECURE = True.",
+        id="two_factor.W005")]
 
 
 @register(Tags.security)

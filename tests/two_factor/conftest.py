@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -58,6 +59,8 @@ def login_verified(client: Client, user, device) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+    # The key is the data itself with signed-cookie sessions: the browser gets the new one.
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
 
 
 def age_session(client: Client, seconds: int = 301) -> None:

@@ -86,6 +86,33 @@ def test_w001_quiet_with_otp_middleware(settings):
     assert checks.check_middleware() == []
 
 
+def test_e007_otp_middleware_before_the_authentication_middleware(settings):
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    others = [m for m in settings.MIDDLEWARE if m not in (OTP_MIDDLEWARE, auth)]
+    settings.MIDDLEWARE = [OTP_MIDDLEWARE, *others, auth]
+    messages = checks.check_middleware()
+    assert ids(messages) == ["two_factor.E007"] and isinstance(messages[0], django_checks.Error)
+    settings.MIDDLEWARE = [*others, OTP_MIDDLEWARE]  # another authentication middleware: its order is its own
+    assert checks.check_middleware() == []
+
+
+# W006: a method plugin without its device app
+
+
+@pytest.mark.parametrize(("apps", "expected"), [
+    ((CORE, "two_factor.plugins.email"), ["two_factor.W006"]),
+    ((CORE, "django_otp.plugins.otp_email", "two_factor.plugins.email"), []),
+    ((CORE, "two_factor.plugins.yubikey"), ["two_factor.W006"]),
+    ((CORE, "otp_yubikey", "two_factor.plugins.yubikey"), []),
+    ((CORE, EMAIL_CONFIG, "two_factor.plugins.yubikey"), ["two_factor.W006", "two_factor.W006"]),
+    ((CORE,), []),
+])
+def test_w006(apps, expected):
+    with installed_apps(*apps):
+        messages = checks.check_plugin_needs()
+    assert ids(messages) == expected and all(message.hint for message in messages)
+
+
 # W002: TWO_FACTOR_REMEMBER_COOKIE_AGE
 
 
@@ -100,6 +127,29 @@ def test_w002_for_anything_else(settings, age):
     settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = age
     messages = checks.check_remember_cookie_age()
     assert ids(messages) == ["two_factor.W002"] and repr(age) in messages[0].msg and messages[0].hint
+
+
+# W005 (--deploy): the remember cookie is Secure where the session cookie is
+
+
+@pytest.mark.parametrize(("age", "session_secure", "remember_secure", "expected"), [
+    (3600, True, False, ["two_factor.W005"]),
+    (3600, True, True, []),
+    (3600, False, False, []),  # an HTTP site (or one that says nothing)
+    (None, True, False, []),  # no remember cookie at all
+])
+def test_w005(settings, age, session_secure, remember_secure, expected):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = age
+    settings.SESSION_COOKIE_SECURE = session_secure
+    settings.TWO_FACTOR_REMEMBER_COOKIE_SECURE = remember_secure
+    messages = checks.check_remember_cookie_secure()
+    assert ids(messages) == expected and all(message.hint for message in messages)
+
+
+def test_w005_runs_with_deploy_only():
+    registered = django_checks.registry.registry
+    assert checks.check_remember_cookie_secure in registered.get_checks(include_deployment_checks=True)
+    assert checks.check_remember_cookie_secure not in registered.get_checks()
 
 
 # E002: TWO_FACTOR_LOGIN_TIMEOUT
@@ -151,7 +201,8 @@ def test_w003_once_per_setting(settings):
 
 def test_every_check_is_registered_and_the_test_settings_pass():
     ours = [checks.check_app_order, checks.check_plugins_have_core, checks.check_middleware,
-            checks.check_remember_cookie_age, checks.check_login_timeout, checks.check_gateways]
+            checks.check_remember_cookie_age, checks.check_login_timeout, checks.check_gateways,
+            checks.check_plugin_needs]
     registered = django_checks.registry.registry.get_checks(include_deployment_checks=False)
     assert all(check in registered for check in ours)
     messages = django_checks.run_checks()

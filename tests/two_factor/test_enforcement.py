@@ -235,6 +235,11 @@ def test_grace_period_warns_once_then_redirects(superusers_enforced, client, sup
     assert second.status_code == 200
     assert [str(m) for m in get_messages(second.wsgi_request)] == [str(message)]
 
+    # The package's pages show it (on a site whose own pages may not).
+    profile = client.get(reverse("two_factor:profile")).content.decode()
+    assert 'class="messages"' in profile and "set it up before" in profile
+    assert list(get_messages(client.get(PAGE).wsgi_request)) == []  # read once, then gone
+
     later = superuser.date_joined + timedelta(seconds=GRACE + 1)
     monkeypatch.setattr(policy, "now", lambda: later)
     assert redirect_target(client.get(PAGE)) == (SETUP, [PAGE])

@@ -203,6 +203,38 @@ def test_session_key_is_cycled_for_a_password_only_session(client, user_with_tot
     assert otp_status(client)["verified"] is True
 
 
+def planted_session_key():
+    """The key of a session that someone else made (a wrong password stores wizard state)."""
+    attacker = Client()
+    post_password(attacker, username="nobody", password="wrong")
+    return attacker, attacker.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+
+def test_the_password_step_renews_a_key_from_before_it(client, user_with_totp, default_totp):
+    attacker, planted = planted_session_key()
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = planted
+    assert current_step(post_password(client)) == "token"
+    assert client.cookies[django_settings.SESSION_COOKIE_NAME].value != planted
+    assert not Session.objects.filter(session_key=planted).exists()
+    # Whoever planted the key holds a session that never passed the password step: a backup
+    # token (stolen, say) alone signs nobody in.
+    StaticDevice = default_totp.user.staticdevice_set.model
+    StaticDevice.objects.create(user=user_with_totp, name="backup").token_set.create(token="backup01")
+    response = attacker.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    assert current_step(response) == "auth"
+    post_token(attacker, "backup01", step="backup")
+    assert signed_in_user_id(attacker) is None
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_a_sign_in_from_a_fresh_browser_keeps_the_key_the_password_step_made(
+        client, user_with_totp, default_totp):
+    post_password(client)  # the GET made no session: this step made the key, nothing to renew
+    key = client.session.session_key
+    assert client.post(URL, {STEP: "token", "wizard_goto_step": "token"}).status_code == 200
+    assert client.session.session_key == key
+
+
 def test_user_verified_signal(client, user_with_totp, default_totp):
     calls = []
 
@@ -395,6 +427,32 @@ def later(monkeypatch, seconds):
 TIMED_OUT = "Your session has timed out. Please login again."
 
 
+@pytest.mark.parametrize("change", ["timeout", "password"])
+@pytest.mark.parametrize("action", [{"challenge_device": "email"}, {"wizard_goto_step": "backup"}])
+def test_other_actions_check_the_sign_in_whatever_step_they_name(
+        client, user_with_totp, email_method, monkeypatch, change, action):
+    """Choosing another device or the backup step acts on the sign-in in progress, even when
+    the request names the password step as its own: no token goes out after it timed out or
+    the password changed."""
+    device = EmailDevice.objects.create(user=user_with_totp, name="default", email="a@example.com")
+    StaticToken.objects.create(device=user_with_totp.staticdevice_set.create(name="backup"),
+                               token="backup01")
+    post_password(client)
+    mail.outbox.clear()
+    EmailDevice.objects.filter(pk=device.pk).update(last_generated_timestamp=None)
+    if change == "timeout":
+        later(monkeypatch, 601)
+    else:
+        user_with_totp.set_password("a-new-password")
+        user_with_totp.save()
+    values = {name: device.persistent_id if value == "email" else value
+              for name, value in action.items()}
+    response = client.post(URL, {STEP: "auth", **values})
+    assert current_step(response) == "auth"
+    assert response.context["wizard"]["form"].non_field_errors()
+    assert mail.outbox == []
+
+
 def test_timeout_between_the_steps(client, user_with_totp, default_totp, monkeypatch, caplog):
     post_password(client)
     later(monkeypatch, 601)
@@ -584,6 +642,7 @@ def test_a_failing_challenge_is_a_message(client, user_with_totp, email_method, 
     response = client.post(URL, {STEP: "token", "challenge_device": email.persistent_id})
     assert current_step(response) == "token"
     assert "could not be sent" in response.content.decode()
+    assert "Enter the token we sent by email." not in response.content.decode()  # none was
 
 
 @pytest.mark.parametrize("device_id", [

@@ -263,6 +263,50 @@ def test_end_other_sessions_with_cached_db(user_with_totp, settings, rf):
     assert otp_status(other)["authenticated"] is False
 
 
+# A session signed in with the password alone (elsewhere on the site) of a user with a device
+
+
+@pytest.mark.parametrize("url", [REVOKE_ALL, EVERYWHERE, "revoke-one"])
+def test_a_password_only_session_may_not_revoke_or_sign_out_everywhere(
+        user_with_totp, default_totp, url):
+    owner = Client()
+    login_verified(owner, user_with_totp, default_totp)
+    browser = TrustedBrowser.objects.create(user=user_with_totp, device_id=default_totp.persistent_id)
+    password_only = Client()
+    password_only.force_login(user_with_totp)
+    url = revoke_url(browser.key) if url == "revoke-one" else url
+    assert password_only.post(url).status_code == 403
+    browser.refresh_from_db()
+    assert browser.revoked_at is None
+    assert otp_status(owner)["verified"] is True
+
+
+def test_a_user_without_a_device_may_sign_out_everywhere(user):
+    elsewhere, here = Client(), Client()
+    elsewhere.force_login(user)
+    here.force_login(user)
+    assert here.post(EVERYWHERE).status_code == 302
+    assert otp_status(elsewhere)["authenticated"] is False
+
+
+def test_the_profile_of_a_password_only_session_shows_no_browsers_nor_events(
+        settings, user_with_totp, default_totp):
+    settings.TWO_FACTOR_AUDIT_LOG = True
+    TrustedBrowser.objects.create(user=user_with_totp, device_id=default_totp.persistent_id,
+                                  ip="198.51.100.23")
+    user_with_totp.two_factor_events.create(event=events.VERIFIED, ip="198.51.100.24")
+    password_only, verified = Client(), Client()
+    password_only.force_login(user_with_totp)
+    login_verified(verified, user_with_totp, default_totp)
+    hidden = password_only.get(PROFILE)
+    shown = verified.get(PROFILE).content.decode()
+    assert "198.51.100.23" in shown and "198.51.100.24" in shown
+    assert "198.51.100.2" not in hidden.content.decode()
+    assert hidden.context["trusted_browsers"] == [] and hidden.context["security_events"] == []
+    assert "shown once you sign in with your device" in hidden.content.decode()
+    assert "shown once you sign in" not in shown
+
+
 # Forged and old cookies
 
 

@@ -7,13 +7,22 @@ from typing import Any
 
 from django.db import transaction
 
+import django_otp
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 
 from ..conf import settings
 from ..events import DEVICE_ADDED, emit
 from ..plugins.registry import registry
-from ..utils import default_device, forget_default_device
+from ..utils import default_device, forget_default_device, is_verified
 from .backup import backup_token_count
+
+
+def password_only(user: Any) -> bool:
+    """Whether ``user`` signed in with the password alone although they have a device (on
+    another login page of the site, say): such a session may not act on their second factor
+    (add a device, revoke trusted browsers) nor see its records."""
+    return bool(user is not None and user.is_authenticated and not is_verified(user)
+                and django_otp.user_has_device(user))
 
 
 def device_added(request: Any, device: Any, *, announce: bool = True) -> None:
@@ -53,8 +62,9 @@ def forget_verification(request: Any) -> None:
         user.otp_device = None
 
 
-def profile_context(user: Any) -> dict[str, Any]:
-    """What the profile page shows: the default method, backup methods, backup tokens.
+def profile_context(user: Any, *, security: bool = True) -> dict[str, Any]:
+    """What the profile page shows: the default method, backup methods, backup tokens, and
+    with ``security`` the recent security events and trusted browsers (``security_context``).
 
     Hook for plugins: a registered method may define ``get_profile_context(user)`` returning
     a dict merged into this one (the phone methods fill ``backup_phones`` and
@@ -83,17 +93,22 @@ def profile_context(user: Any) -> dict[str, Any]:
             context.update(hook(user))
         else:
             context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
-    context.update(security_context(user))
+    context.update(security_context(user if security else None))
     return context
 
 
-def security_context(user: Any) -> dict[str, Any]:
-    """The recent security events and the trusted browsers, each only while its setting is
-    on (one query each)."""
+def security_context(user: Any | None) -> dict[str, Any]:
+    """The recent security events and the trusted browsers of ``user``, each only while its
+    setting is on (one query each). ``user`` None: neither, and ``security_hidden`` says
+    whether either would be shown to a verified session."""
     from .audit import recent_events
     from .trusted import active_browsers
 
-    audit_log, trusted = settings.TWO_FACTOR_AUDIT_LOG, settings.TWO_FACTOR_TRUSTED_BROWSERS
+    on = user is not None  # None: none of it is shown
+    audit_log = on and settings.TWO_FACTOR_AUDIT_LOG
+    trusted = on and settings.TWO_FACTOR_TRUSTED_BROWSERS
     return {"audit_log": bool(audit_log), "security_events": recent_events(user) if audit_log else [],
             "trusted_browsers_on": bool(trusted),
-            "trusted_browsers": active_browsers(user) if trusted else []}
+            "trusted_browsers": active_browsers(user) if trusted else [],
+            "security_hidden": not on and bool(settings.TWO_FACTOR_AUDIT_LOG
+                                               or settings.TWO_FACTOR_TRUSTED_BROWSERS)}

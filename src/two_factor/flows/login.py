@@ -35,6 +35,8 @@ from .remember import (
     well_formed,
 )
 from .session import login as session_login
+from .session import renew_session_key
+from .setup import challenge_pending_device
 from .summary import SummaryRow, cached_device_summary, device_summary, has_device
 from .trusted import accept_cookie
 
@@ -48,6 +50,8 @@ MESSAGES = {
     "start_again": _("Your sign-in was not found or has expired, please start again."),
     "not_your_device": _("This device cannot be used to sign in to your account."),
     "no_backup_tokens": _("You have no backup tokens left."),
+    # ``send_challenge`` when the device (its gateway, say) failed.
+    "not_sent": _("The token could not be sent. Please try again or use another method."),
 }
 
 
@@ -118,8 +122,11 @@ def _never_offered(user: Any, row: SummaryRow) -> bool:
     return registry.method_from_device(probe) is None
 
 
-def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
-    """What the token and backup steps show: the device, the others to pick, backup tokens."""
+def step_context(user: Any, device: Device | None, step: str, notice: Any = None) -> dict[str, Any]:
+    """What the token and backup steps show: the device, the others to pick, backup tokens.
+
+    ``notice`` is what the page tells besides; after a challenge that failed, the device's
+    ``verbose_action`` (which says that a token was sent) is left out."""
     if user is None or step == "auth":
         return {"device": None, "verbose_action": None, "other_devices": [],
                 "other_device_actions": [], "backup_tokens": 0}
@@ -131,7 +138,8 @@ def step_context(user: Any, device: Device | None, step: str) -> dict[str, Any]:
     others = other_devices(user, device)
     return {
         "device": device,
-        "verbose_action": method.get_verbose_action(device) if method else None,
+        "verbose_action": (method.get_verbose_action(device)
+                           if method and not challenge_failed(notice) else None),
         "other_devices": others,
         "other_device_actions": [(other, other_method.get_action(other)) for other in others
                                  if (other_method := registry.method_from_device(other))],
@@ -175,13 +183,23 @@ def send_challenge(device: Device, request: Any = None) -> str | None:
     Returns the message for the user, also when the device fails (a gateway that is down).
     """
     method = registry.method_from_device(device)
+
+    def send() -> Any:
+        return (method.send_challenge(device, request) if method is not None
+                else generate_challenge(device, request))
+
     try:
-        message = (method.send_challenge(device, request) if method is not None
-                   else generate_challenge(device, request))
+        message = send() if device.confirmed else challenge_pending_device(device, send)
     except Exception:  # the sign-in must go on with another method, not end in a 500
         logger.exception("Could not generate a challenge for %s", device.persistent_id)
-        return str(_("The token could not be sent. Please try again or use another method."))
+        return str(MESSAGES["not_sent"])
     return str(message) if message else None
+
+
+def challenge_failed(message: Any) -> bool:
+    """Whether ``message``, from ``send_challenge``, says that no token went out: then a page
+    must not say that one is on its way (a method's ``verbose_action``)."""
+    return message is not None and str(message) == str(MESSAGES["not_sent"])
 
 
 # The state kept between the steps
@@ -199,6 +217,11 @@ def begin(state: dict[str, Any], request: Any, user: Any) -> tuple[Device | None
     cookies found invalid, for the caller to delete. A device that a remember cookie vouches
     for is recorded as ``remembered``: the token step is skipped.
     """
+    if request.session.session_key is not None:
+        # A key from before the password (planted, say) must not name a session that has
+        # passed it: whoever holds that key would then need the second factor alone. (The
+        # sign-in page's GET makes no session, so a sign-in usually starts one here.)
+        renew_session_key(request.session)
     device = sign_in_device(user)
     state.clear()
     state.update(auth_hash=user.get_session_auth_hash(),

@@ -9,13 +9,14 @@ import enum
 import re
 from base64 import b32encode
 from binascii import unhexlify
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
+from django.db.models import Max
 
 import django_otp
 from django_otp import crypto
@@ -29,7 +30,7 @@ from ..utils import (
     is_verified,
     totp_digits,
 )
-from .devices import device_added
+from .devices import device_added, password_only
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -56,10 +57,10 @@ def setup_access(user: Any) -> SetupAccess:
     """May ``user`` run the setup wizard now?"""
     if user is None or not user.is_authenticated:
         return SetupAccess.ANONYMOUS
-    if is_verified(user):
-        return SetupAccess.COMPLETE if default_device(user) is not None else SetupAccess.ALLOWED
-    if django_otp.user_has_device(user):
+    if password_only(user):
         return SetupAccess.REFUSED
+    if is_verified(user) and default_device(user) is not None:
+        return SetupAccess.COMPLETE
     return SetupAccess.ALLOWED
 
 
@@ -143,6 +144,32 @@ def one_setup_at_a_time(user: Any) -> Iterator[None]:
     with transaction.atomic():
         list(get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
         yield
+
+
+def challenge_pending_device(device: Device, send: Callable[[], Any]) -> Any:
+    """``send()`` a token to ``device``, which its user is setting up, within one cooldown that
+    all the devices the user is setting up share; returns what ``send()`` returns.
+
+    Each number or address typed into a setup wizard makes a new device, whose own cooldown
+    would start afresh, and each session has a wizard of its own: so first ``device`` takes as
+    its own the time of the latest token sent to any unconfirmed device of its model that the
+    user has. Its cooldown then decides, and ``send()`` (the device's ``generate_challenge``)
+    says when to ask again; that time stays with ``device`` when the wizard discards the
+    device it was taken from. The user's row is locked meanwhile, so that concurrent requests
+    send one token.
+    """
+    model = type(device)
+    if not hasattr(device, "last_generated_timestamp"):  # no cooldown to share
+        return send()
+    with one_setup_at_a_time(device.user):
+        pending = model._default_manager.filter(user_id=device.user_id, confirmed=False)
+        latest = pending.aggregate(latest=Max("last_generated_timestamp"))["latest"]
+        if latest is not None and (device.last_generated_timestamp is None
+                                   or latest > device.last_generated_timestamp):
+            device.last_generated_timestamp = latest
+            if device.pk is not None:
+                model._default_manager.filter(pk=device.pk).update(last_generated_timestamp=latest)
+        return send()
 
 
 def has_default_device(user: Any) -> bool:

@@ -118,7 +118,9 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     def handle_post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         data, state = self.request.POST, self.storage.extra_data
         posted_step = data.get(f"{self.prefix}-current_step")
-        if state.get("device") and posted_step != "auth":  # a sign-in in progress goes on
+        # Anything but a password sent anew acts on the sign-in in progress: it must still hold.
+        goes_on = posted_step != "auth" or "challenge_device" in data or "wizard_goto_step" in data
+        if state.get("device") and goes_on:
             reason = flows.cancel_reason(state, self.get_user(),
                                          self.storage.data.get("authentication_time"))
             if reason is not None or self.get_device("token") is None:
@@ -273,7 +275,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
         device = self.get_device("token") if step == "token" else None
-        context.update(flows.step_context(self.get_user(), device, step))
+        context.update(flows.step_context(self.get_user(), device, step, self.notice))
         context.update(
             cancel_url=self.request.get_full_path() if step != "auth" else None,
             notice=self.notice, redirect_field_name=self.redirect_field_name,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
@@ -14,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
 from ..events import TWO_FACTOR_DISABLED, emit
-from ..flows.devices import forget_verification, profile_context, remove_all_devices
+from ..flows.devices import forget_verification, password_only, profile_context, remove_all_devices
 from ..flows.remember import delete_remember_cookie, remember_cookie_names
 from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
@@ -31,8 +32,10 @@ class ProfileView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(profile_context(self.request.user))
-        removable = removable_devices(self.request.user)
+        user = self.request.user
+        # A session signed in with the password alone sees no records of the second factor.
+        context.update(profile_context(user, security=not password_only(user)))
+        removable = removable_devices(user)
         # Each device once: a backup method gets its "Remove" button where it is listed, and
         # "Your other devices" holds only the removable devices not listed as backup methods.
         listed = {device.persistent_id for device in context["backup_methods"]}
@@ -73,8 +76,18 @@ class DisableView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView
         return safe_next_url(self.request, self.redirect_field_name)
 
 
+class SecondFactorSessionMixin(LoginRequiredMixin):
+    """Signed in, and verified by a device unless the user has none: a session signed in with
+    the password alone (elsewhere on the site) of a user who has a device gets a 403."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if password_only(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 @method_decorator(never_cache, name="dispatch")
-class TrustedBrowserRevokeView(LoginRequiredMixin, View):
+class TrustedBrowserRevokeView(SecondFactorSessionMixin, View):
     """POST: revoke one of the user's trusted browsers (by its key); another's is a 404."""
 
     http_method_names = ["post"]
@@ -87,7 +100,7 @@ class TrustedBrowserRevokeView(LoginRequiredMixin, View):
 
 
 @method_decorator(never_cache, name="dispatch")
-class TrustedBrowsersRevokeAllView(LoginRequiredMixin, View):
+class TrustedBrowsersRevokeAllView(SecondFactorSessionMixin, View):
     """POST: revoke every trusted browser of the user."""
 
     http_method_names = ["post"]
@@ -99,7 +112,7 @@ class TrustedBrowsersRevokeAllView(LoginRequiredMixin, View):
 
 
 @method_decorator(never_cache, name="dispatch")
-class LogoutEverywhereView(LoginRequiredMixin, View):
+class LogoutEverywhereView(SecondFactorSessionMixin, View):
     """POST: revoke the user's trusted browsers, end their other sessions (where the session
     engine allows it) and sign this one out; then the sign-in page."""
 

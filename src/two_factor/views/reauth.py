@@ -190,7 +190,8 @@ class ReauthenticateView(LoginRequiredMixin, View):
         password = isinstance(form, PasswordForm)
         backup = self.is_backup(device)
         context: dict[str, Any] = (
-            {} if password else devices.step_context(user, device, "backup" if backup else "token"))
+            {} if password else devices.step_context(user, device, "backup" if backup else "token",
+                                                     notice))
         context.update(
             form=form, password=password, backup=backup, notice=notice,
             next=safe_next_url(request) or "", redirect_field_name="next",

@@ -24,7 +24,7 @@ from django_otp.conf import settings as otp_settings
 from django_otp.models import Device
 from django_otp.qr import write_qrcode_image
 
-from ..flows.login import send_challenge
+from ..flows.login import challenge_failed, send_challenge
 from ..flows.setup import (
     SetupAccess,
     complete_setup,
@@ -212,11 +212,16 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         return get_pending_device(self.request.user, self.storage.data.get(_PENDING))
 
     def start_validation(self) -> str | None:
-        """Save the method's device unconfirmed and send its challenge (a message, or None)."""
-        discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
+        """Save the method's device unconfirmed and send its challenge (a message, or None).
+
+        The device it replaces goes after the challenge: its last token counts in the cooldown
+        of the devices being set up (``flows.setup.challenge_pending_device``)."""
+        replaced = self.storage.data.get(_PENDING)
         device = save_pending_device(self.request.user, self.get_setup_device())
         self.storage.data[_PENDING] = device.persistent_id
-        return send_challenge(device, self.request)
+        message = send_challenge(device, self.request)
+        discard_pending_device(self.request.user, replaced)
+        return message
 
     def end_wizard(self) -> None:
         """Forget what is in progress: the generator's secret, an unconfirmed device."""
@@ -283,6 +288,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
             method = context["method"]
             context["verbose_action"] = (method.get_verbose_action(device)
                                          if method is not None and device is not None else None)
+            context["challenge_failed"] = challenge_failed(kwargs.get("challenge"))
         return context
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:

@@ -7,18 +7,13 @@ and accepts each token once. The address is never shown in full, only masked (``
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.utils.dateformat import time_format
-from django.utils.timezone import localtime, now
 from django.utils.translation import gettext_lazy as _
 
-from django_otp.conf import settings as otp_settings
-
 from ..registry import MethodBase
-from .utils import mask_email, record_setup_mail, setup_mail_wait
+from .utils import mask_email
 
 if TYPE_CHECKING:
     from django_otp.models import Device
@@ -34,7 +29,6 @@ class EmailMethod(MethodBase):
     messages = {
         "no_address": _("There is no email address to send a token to. Please use another "
                         "method."),
-        "setup_wait": _("An email was sent moments ago. You can ask for a new one at %(time)s."),
     }
 
     def is_available(self) -> bool:
@@ -66,24 +60,10 @@ class EmailMethod(MethodBase):
         return EmailDevice(user=request.user, name="default", email=email)
 
     def send_challenge(self, device: Device, request: Any) -> str | None:
-        """Mail a token (the device keeps to its cooldown).
-
-        A device being set up is new on every run of the setup step, so its cooldown would
-        always be over: the setup wizard's mails are limited per session as well.
-        """
+        """Mail a token (the device keeps to its cooldown)."""
         if not device.recipient:
             return self.messages["no_address"]
-        session = getattr(request, "session", None) if not device.confirmed else None
-        if session is not None:
-            cooldown = otp_settings.OTP_EMAIL_COOLDOWN_DURATION
-            wait = setup_mail_wait(session, cooldown)
-            if wait:
-                next_at = localtime(now()) + timedelta(seconds=wait)
-                return self.messages["setup_wait"] % {"time": time_format(next_at, "H:i:s")}
-        message = device.generate_challenge()
-        if session is not None:
-            record_setup_mail(session)
-        return message
+        return device.generate_challenge()
 
     def get_action(self, device: Device) -> Any:
         return _("Send email to %s") % mask_email(device.recipient)

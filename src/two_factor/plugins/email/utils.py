@@ -1,15 +1,10 @@
-"""Helpers of the email method: an address masked for the screen, and the setup mail limit."""
+"""Helpers of the email method: an address masked for the screen."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
-__all__ = ["mask_email", "setup_mail_wait", "record_setup_mail"]
-
-#: The session key of the moment the setup wizard last sent a token by email.
-SETUP_SENT_SESSION_KEY = "two_factor_email-setup_sent_at"
+__all__ = ["mask_email"]
 
 
 def mask_email(email: Any) -> str:
@@ -38,21 +33,3 @@ def _mask_part(part: str) -> str:
     if len(part) <= 3:
         return part[0] + "*" * (len(part) - 1)
     return part[0] + "*" * (len(part) - 2) + part[-1]
-
-
-def setup_mail_wait(session: Any, cooldown: float, now: float | None = None) -> float:
-    """Seconds until the setup wizard of this ``session`` may send another mail; 0: now.
-
-    Each run of the setup wizard's email step creates a new device, whose own cooldown starts
-    fresh: this limit of the session keeps a user from sending a stream of mails (to any
-    address) by submitting the step again and again.
-    """
-    sent_at = session.get(SETUP_SENT_SESSION_KEY)
-    current = timezone.now().timestamp() if now is None else now
-    if not isinstance(sent_at, int | float) or not cooldown or sent_at > current:
-        return 0
-    return max(0.0, sent_at + cooldown - current)
-
-
-def record_setup_mail(session: Any, now: float | None = None) -> None:
-    session[SETUP_SENT_SESSION_KEY] = timezone.now().timestamp() if now is None else now

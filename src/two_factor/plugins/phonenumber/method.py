@@ -6,12 +6,8 @@ Each is available when its gateway setting is set (``TWO_FACTOR_SMS_GATEWAY``,
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-from django.utils.dateformat import time_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from ...conf import settings
@@ -22,10 +18,6 @@ if TYPE_CHECKING:
     from django_otp.models import Device
 
 __all__ = ["PhoneMethodBase", "PhoneCallMethod", "SMSMethod"]
-
-#: When the setup wizards last sent a token to a phone being set up (a Unix time).
-SETUP_SENT_SESSION_KEY = "two_factor_phone_setup_sent_at"
-
 
 class PhoneMethodBase(MethodBase):
     """What the call and text-message methods share: a ``PhoneDevice`` with this ``code``."""
@@ -62,27 +54,6 @@ class PhoneMethodBase(MethodBase):
         if not number:
             return None
         return PhoneDevice(user=request.user, name="default", number=number, method=self.code)
-
-    def send_challenge(self, device: Device, request: Any) -> str | None:
-        """Send the token through the gateway, which gets the request.
-
-        A device keeps to its own cooldown. A phone being set up is new at every submitted
-        number, so the setup wizards' messages are limited per session as well: one per
-        cooldown, whatever the number.
-        """
-        session = getattr(request, "session", None) if not device.confirmed else None
-        if session is None or not device.generate_is_allowed()[0]:
-            return device.generate_challenge(request=request)
-        now = timezone.now()
-        last = session.get(SETUP_SENT_SESSION_KEY)
-        cooldown = device.get_cooldown_duration()
-        if isinstance(last, int | float) and 0 <= now.timestamp() - last < cooldown:
-            next_at = now + timedelta(seconds=cooldown - (now.timestamp() - last))
-            return _("A token was sent moments ago. Please wait until %(time)s before asking "
-                     "for another one.") % {"time": time_format(localtime(next_at), "H:i:s")}
-        message = device.generate_challenge(request=request)
-        session[SETUP_SENT_SESSION_KEY] = now.timestamp()
-        return message
 
     def get_action(self, device: Device) -> Any:
         return self.action % mask_phone_number(device.number)

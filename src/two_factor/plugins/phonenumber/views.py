@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 
-from ...flows.login import send_challenge
+from ...flows.login import challenge_failed, send_challenge
 from ...flows.removal import remove_device
 from ...flows.setup import confirm_pending_device, discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
@@ -74,13 +74,15 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
         """Save the new phone unconfirmed (or reuse the one of the same number) and send it
         a token; returns the message for the user."""
         number, method = form.cleaned_data["number"], form.cleaned_data["method"]
-        device = self.get_pending_device()
+        device = replaced = self.get_pending_device()
         if device is None or device.number != number or device.method != method:
-            discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
             device = PhoneDevice.objects.create(user=self.request.user, name=BACKUP_PHONE_NAME,
                                                 number=number, method=method, confirmed=False)
             self.storage.data[_PENDING] = device.persistent_id
-        return send_challenge(device, self.request)
+        message = send_challenge(device, self.request)
+        if replaced is not None and replaced != device:  # after: its last token still counts
+            replaced.delete()
+        return message
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
         if self.steps.current == "setup":
@@ -94,6 +96,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
             device = context["device"] = self.get_pending_device()
             method = registry.method_from_device(device) if device is not None else None
             context["verbose_action"] = method.get_verbose_action(device) if method else None
+            context["challenge_failed"] = challenge_failed(kwargs.get("challenge"))
         return context
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:

@@ -146,6 +146,62 @@ def test_sending_again_within_the_cooldown_sends_nothing_and_says_when(setup_cli
     assert EmailDevice.objects.get(user=user, confirmed=True).email == "someone@else.example"
 
 
+def test_the_cooldown_holds_across_sessions(user, settings):
+    """Each session has a setup wizard of its own: the user's setup mails still keep to one
+    cooldown, to whichever address."""
+    from django.test import Client
+
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 60
+    for n in range(3):
+        client = Client()
+        login_password_only(client, user)
+        to_email_step(client)
+        response = post_step(client, "email", {"email": f"someone{n}@else.example"})
+        assert current_step(response) == "validation"
+    assert [recipient for recipient, _token in mailed()] == ["someone0@else.example"]
+    assert "You can ask for a new one at" in response.content.decode()
+    # The last session's address gets its token once the cooldown is over.
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        post_step(client, "validation", wizard_goto_step="email")
+        post_step(client, "email", {"email": "someone2@else.example"})
+    assert mailed()[-1][0] == "someone2@else.example"
+    assert post_step(client, "validation", {"token": mailed()[-1][1]}).status_code == 302
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sessions_send_one_mail(user, settings, monkeypatch):
+    import contextlib
+    import threading
+
+    from django.test import Client
+
+    from tests.django_otp.test_concurrency import run_at_once
+
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 60
+    together, generate = threading.Barrier(4), EmailDevice.generate_challenge
+
+    def generate_together(device, *args, **kwargs):
+        # Unless the requests are kept apart, all four reach the sending at once.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=1)
+        return generate(device, *args, **kwargs)
+
+    monkeypatch.setattr(EmailDevice, "generate_challenge", generate_together)
+
+    clients = []
+    for _ in range(4):  # four sessions, each at the email step
+        clients.append(Client())
+        login_password_only(clients[-1], user)
+        to_email_step(clients[-1])
+
+    def submit(i):
+        return current_step(post_step(clients[i], "email", {"email": f"someone{i}@else.example"}))
+
+    assert run_at_once(submit, prepare=lambda i: i, n=4) == ["validation"] * 4
+    assert len(mailed()) == 1
+
+
 def test_cancel_removes_the_pending_device(setup_client, user):
     to_email_step(setup_client)
     post_step(setup_client, "email", {"email": ""})

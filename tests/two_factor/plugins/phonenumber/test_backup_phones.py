@@ -297,7 +297,7 @@ def test_another_number_within_the_cooldown_sends_nothing(verified, user, sent):
     verified.post(REGISTER, {"phone_setup_view-current_step": "validation", "wizard_goto_step": "setup"})
     response = post_step(verified, "setup", {"number": NUMBER, "method": "call"})
     assert current_step(response) == "validation"
-    assert len(sent()) == 1 and "Please wait until" in response.context["challenge"]
+    assert len(sent()) == 1 and "ask for a new one at" in response.context["challenge"]
     assert PhoneDevice.objects.filter(user=user).count() == 1  # the pending one, replaced
 
 
@@ -305,3 +305,16 @@ def test_a_token_step_posted_ahead_refuses_every_token(verified, user):
     response = post_step(verified, "validation", {"token": "123456"})
     assert response.status_code == 200
     assert not PhoneDevice.objects.filter(user=user).exists()
+
+
+class BrokenGateway:
+    def send_sms(self, device, token):
+        raise ConnectionError("the gateway is down")
+
+
+def test_a_gateway_that_fails_is_not_said_to_have_sent(verified, settings):
+    settings.TWO_FACTOR_SMS_GATEWAY = f"{__name__}.BrokenGateway"
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert current_step(response) == "validation"
+    page = response.content.decode()
+    assert "could not be sent" in page and "We've sent a token" not in page
