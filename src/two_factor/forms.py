@@ -51,13 +51,13 @@ class DeviceValidationForm(forms.Form):
 
     error_messages = {"invalid_token": _("Entered token is not valid.")}
 
-    def __init__(self, device: Device, **kwargs: Any) -> None:
+    def __init__(self, device: Device | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.device = device
+        self.device = device  # None: the device is gone, and no token is valid
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]
-        if not self.device.verify_token(token):
+        if self.device is None or not self.device.verify_token(token):
             raise forms.ValidationError(self.error_messages["invalid_token"], code="invalid_token")
         return token
 

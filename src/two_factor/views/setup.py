@@ -231,8 +231,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         if step == "validation":
-            # Without a pending device (removed meanwhile) every token is refused.
-            return {"device": self.get_pending_device() or self.get_setup_device()}
+            # Without a pending device (removed meanwhile) every token is refused: a device
+            # made up now has no token that anybody received.
+            return {"device": self.get_pending_device()}
         method = self.get_method()
         if method is not None and step in method.get_setup_forms(self):
             return method.get_setup_form_kwargs(self, step)

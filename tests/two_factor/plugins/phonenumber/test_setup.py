@@ -187,6 +187,18 @@ def test_phone_methods_offered_only_with_a_gateway(client, user, settings):
     assert "call" in choices and "sms" not in choices
 
 
+def test_without_its_pending_device_the_validation_refuses_every_token(setup_client, user, sent):
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    token = sent()[-1][2]
+    PhoneDevice.objects.filter(user=user).delete()  # removed meanwhile (another tab, say)
+    response = post_step(setup_client, "validation", {"token": token})
+    assert current_step(response) == "validation"
+    assert response.context["wizard"]["form"].device is None  # not a device made up on the spot
+    assert response.context["wizard"]["form"].errors
+    assert not PhoneDevice.objects.exists()
+
+
 def test_one_message_per_cooldown_whatever_the_session(user, gateways, sent):
     from django.test import Client
 
