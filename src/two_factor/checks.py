@@ -4,7 +4,7 @@
 - ``two_factor.E002``: ``TWO_FACTOR_LOGIN_TIMEOUT`` is not a number of seconds (0 or more).
 - ``two_factor.E003``: a ``two_factor.plugins.*`` app is installed without ``two_factor``.
 - ``two_factor.W001``: ``OTPMiddleware`` is not in MIDDLEWARE.
-- ``two_factor.E007``: ``OTPMiddleware`` comes before ``AuthenticationMiddleware`` in MIDDLEWARE.
+- ``two_factor.W007``: ``OTPMiddleware`` comes before ``AuthenticationMiddleware`` in MIDDLEWARE.
 - ``two_factor.W002``: ``TWO_FACTOR_REMEMBER_COOKIE_AGE`` is neither None nor a positive integer.
 - ``two_factor.W003``: ``TWO_FACTOR_SMS_GATEWAY`` or ``TWO_FACTOR_CALL_GATEWAY`` cannot be imported.
 - ``two_factor.E004``: ``RequireTwoFactorMiddleware`` comes before ``AuthenticationMiddleware`` or
@@ -73,8 +73,9 @@ def check_plugins_have_core(app_configs: Any = None, **kwargs: Any) -> list[Chec
 
 @register(Tags.security)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """two_factor.W001: OTPMiddleware is needed to know who is verified. two_factor.E007: it
-    comes after AuthenticationMiddleware, whose user it gives the device to."""
+    """two_factor.W001: OTPMiddleware is needed to know who is verified. two_factor.W007: it
+    comes after AuthenticationMiddleware, whose user it gives the device to (a warning like
+    W001, which has the same effect)."""
     middleware = _middleware()
     if OTP_MIDDLEWARE not in middleware:
         return [Warning(
@@ -82,11 +83,11 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             hint=f"Add it after '{AUTH_MIDDLEWARE}'.",
             id="two_factor.W001")]
     if AUTH_MIDDLEWARE in middleware and middleware.index(AUTH_MIDDLEWARE) > middleware.index(OTP_MIDDLEWARE):
-        return [Error(
+        return [Warning(
             f"'{OTP_MIDDLEWARE}' comes before '{AUTH_MIDDLEWARE}' in MIDDLEWARE: no request will "
             "count as verified.",
             hint=f"Move it after '{AUTH_MIDDLEWARE}'.",
-            id="two_factor.E007")]
+            id="two_factor.W007")]
     return []
 
 

@@ -86,12 +86,12 @@ def test_w001_quiet_with_otp_middleware(settings):
     assert checks.check_middleware() == []
 
 
-def test_e007_otp_middleware_before_the_authentication_middleware(settings):
+def test_w007_otp_middleware_before_the_authentication_middleware(settings):
     auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
     others = [m for m in settings.MIDDLEWARE if m not in (OTP_MIDDLEWARE, auth)]
     settings.MIDDLEWARE = [OTP_MIDDLEWARE, *others, auth]
     messages = checks.check_middleware()
-    assert ids(messages) == ["two_factor.E007"] and isinstance(messages[0], django_checks.Error)
+    assert ids(messages) == ["two_factor.W007"] and isinstance(messages[0], django_checks.Warning)
     settings.MIDDLEWARE = [*others, OTP_MIDDLEWARE]  # another authentication middleware: its order is its own
     assert checks.check_middleware() == []
 

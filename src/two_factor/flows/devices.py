@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 
-import django_otp
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 
 from ..conf import settings
@@ -15,6 +14,7 @@ from ..events import DEVICE_ADDED, emit
 from ..plugins.registry import registry
 from ..utils import default_device, forget_default_device, is_verified
 from .backup import backup_token_count
+from .summary import has_device
 
 
 def password_only(user: Any) -> bool:
@@ -22,7 +22,7 @@ def password_only(user: Any) -> bool:
     another login page of the site, say): such a session may not act on their second factor
     (add a device, revoke trusted browsers) nor see its records."""
     return bool(user is not None and user.is_authenticated and not is_verified(user)
-                and django_otp.user_has_device(user))
+                and has_device(user))
 
 
 def device_added(request: Any, device: Any, *, announce: bool = True) -> None:

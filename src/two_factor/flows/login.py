@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.signing import BadSignature, SignatureExpired
 from django.utils.crypto import constant_time_compare
+from django.utils.dateformat import time_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 import django_otp
@@ -36,7 +38,7 @@ from .remember import (
 )
 from .session import login as session_login
 from .session import renew_session_key
-from .setup import challenge_pending_device
+from .setup import claim_setup_send, release_setup_send
 from .summary import SummaryRow, cached_device_summary, device_summary, has_device
 from .trusted import accept_cookie
 
@@ -52,7 +54,15 @@ MESSAGES = {
     "no_backup_tokens": _("You have no backup tokens left."),
     # ``send_challenge`` when the device (its gateway, say) failed.
     "not_sent": _("The token could not be sent. Please try again or use another method."),
+    # ``send_challenge`` to a device being set up, when the user's setups sent a token (to this
+    # or another number or address) less than a cooldown ago.
+    "setup_wait": _("A token was sent moments ago. You can ask for a new one at %(time)s."),
 }
+
+
+class NothingSent(str):
+    """A message of ``send_challenge`` that says that no token went out: a page shows it, and
+    must not also say that one is on its way (a method's ``verbose_action``)."""
 
 
 #: Logged (at INFO) when a sign-in times out; django-two-factor-auth's wording.
@@ -180,26 +190,30 @@ def send_challenge(device: Device, request: Any = None) -> str | None:
     """Ask an interactive device for a challenge (a text message, a call, ...), through its
     method (which may hand ``request`` to a gateway).
 
-    Returns the message for the user, also when the device fails (a gateway that is down).
+    Returns the message for the user, also when the device fails (a gateway that is down): a
+    ``NothingSent`` when no token went out. A device being set up (unconfirmed) keeps to the
+    user's limit on setup tokens (``flows.setup.claim_setup_send``).
     """
     method = registry.method_from_device(device)
-
-    def send() -> Any:
-        return (method.send_challenge(device, request) if method is not None
-                else generate_challenge(device, request))
-
+    next_at = None if device.confirmed else claim_setup_send(device)
+    if next_at is not None:
+        return NothingSent(MESSAGES["setup_wait"] % {"time": time_format(localtime(next_at), "H:i:s")})
     try:
-        message = send() if device.confirmed else challenge_pending_device(device, send)
+        message = (method.send_challenge(device, request) if method is not None
+                   else generate_challenge(device, request))
     except Exception:  # the sign-in must go on with another method, not end in a 500
         logger.exception("Could not generate a challenge for %s", device.persistent_id)
-        return str(MESSAGES["not_sent"])
-    return str(message) if message else None
+        if not device.confirmed:
+            release_setup_send(device)  # nothing was sent: the user may ask again at once
+        return NothingSent(MESSAGES["not_sent"])
+    if isinstance(message, NothingSent) or not message:
+        return message or None
+    return str(message)
 
 
 def challenge_failed(message: Any) -> bool:
-    """Whether ``message``, from ``send_challenge``, says that no token went out: then a page
-    must not say that one is on its way (a method's ``verbose_action``)."""
-    return message is not None and str(message) == str(MESSAGES["not_sent"])
+    """Whether ``message``, from ``send_challenge``, says that no token went out."""
+    return isinstance(message, NothingSent)
 
 
 # The state kept between the steps
@@ -217,21 +231,21 @@ def begin(state: dict[str, Any], request: Any, user: Any) -> tuple[Device | None
     cookies found invalid, for the caller to delete. A device that a remember cookie vouches
     for is recorded as ``remembered``: the token step is skipped.
     """
-    if request.session.session_key is not None:
-        # A key from before the password (planted, say) must not name a session that has
-        # passed it: whoever holds that key would then need the second factor alone. (The
-        # sign-in page's GET makes no session, so a sign-in usually starts one here.)
-        renew_session_key(request.session)
     device = sign_in_device(user)
     state.clear()
     state.update(auth_hash=user.get_session_auth_hash(),
                  device=device.persistent_id if device is not None else None)
     if device is None:
-        return None, []
+        return None, []  # signed in now: auth.login renews the key
     remembered, rejected = check_remember_cookies(request, user)
     if remembered is not None:
         state.update(device=remembered.persistent_id, remembered=True)
         return remembered, rejected
+    if request.session.session_key is not None:
+        # A key from before the password (planted, say) must not name a session that has
+        # passed it: whoever holds that key would then need the second factor alone. (The
+        # sign-in page's GET makes no session, so a sign-in usually starts one here.)
+        renew_session_key(request.session)
     return device, rejected
 
 

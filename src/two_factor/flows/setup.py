@@ -9,14 +9,17 @@ import enum
 import re
 from base64 import b32encode
 from binascii import unhexlify
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
-from django.db import transaction
-from django.db.models import Max
+from django.core.cache import cache
+from django.db import router, transaction
+from django.utils import timezone
 
 import django_otp
 from django_otp import crypto
@@ -141,35 +144,49 @@ def discard_pending_device(user: Any, persistent_id: Any) -> None:
 def one_setup_at_a_time(user: Any) -> Iterator[None]:
     """A transaction that holds ``user``'s row locked: the ends of two concurrent setups of one
     user (a double-clicked "Next") run one after the other."""
-    with transaction.atomic():
-        list(get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+    model = get_user_model()
+    with transaction.atomic(using=router.db_for_write(model)):
+        list(model._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
         yield
 
 
-def challenge_pending_device(device: Device, send: Callable[[], Any]) -> Any:
-    """``send()`` a token to ``device``, which its user is setting up, within one cooldown that
-    all the devices the user is setting up share; returns what ``send()`` returns.
+def claim_setup_send(device: Device) -> datetime | None:
+    """Claim the one token per cooldown that a user's setups may send to devices of the kind of
+    ``device`` (unconfirmed: being set up); None when claimed, else when the next may go.
 
     Each number or address typed into a setup wizard makes a new device, whose own cooldown
-    would start afresh, and each session has a wizard of its own: so first ``device`` takes as
-    its own the time of the latest token sent to any unconfirmed device of its model that the
-    user has. Its cooldown then decides, and ``send()`` (the device's ``generate_challenge``)
-    says when to ask again; that time stays with ``device`` when the wizard discards the
-    device it was taken from. The user's row is locked meanwhile, so that concurrent requests
-    send one token.
+    starts afresh, and each session or restart of the wizard makes another: so the limit is the
+    user's, kept in the cache. ``cache.add`` claims it, atomically in a shared cache such as
+    Redis or Memcached (a local-memory cache keeps it per process). Nothing is locked while the
+    token is sent, and ``release_setup_send`` gives the claim back when nothing could be sent.
     """
-    model = type(device)
-    if not hasattr(device, "last_generated_timestamp"):  # no cooldown to share
-        return send()
-    with one_setup_at_a_time(device.user):
-        pending = model._default_manager.filter(user_id=device.user_id, confirmed=False)
-        latest = pending.aggregate(latest=Max("last_generated_timestamp"))["latest"]
-        if latest is not None and (device.last_generated_timestamp is None
-                                   or latest > device.last_generated_timestamp):
-            device.last_generated_timestamp = latest
-            if device.pk is not None:
-                model._default_manager.filter(pk=device.pk).update(last_generated_timestamp=latest)
-        return send()
+    cooldown = _cooldown(device)
+    if not cooldown:
+        return None
+    key, current = _setup_send_key(device), timezone.now().timestamp()
+    if cache.add(key, current, timeout=cooldown):
+        return None
+    claimed = cache.get(key)
+    if not isinstance(claimed, int | float) or claimed + cooldown <= current:
+        # Over by the site's clock, not yet by the cache's (they differ by moments, or a test
+        # moved the clock on).
+        cache.set(key, current, timeout=cooldown)
+        return None
+    return datetime.fromtimestamp(claimed + cooldown, tz=dt_timezone.utc)
+
+
+def release_setup_send(device: Device) -> None:
+    if _cooldown(device):
+        cache.delete(_setup_send_key(device))
+
+
+def _cooldown(device: Device) -> float:
+    get_duration = getattr(device, "get_cooldown_duration", None)
+    return get_duration() if get_duration is not None else 0
+
+
+def _setup_send_key(device: Device) -> str:
+    return f"two_factor:setup-send:{device._meta.label_lower}:{device.user_id}"
 
 
 def has_default_device(user: Any) -> bool:

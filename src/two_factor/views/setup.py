@@ -212,16 +212,11 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         return get_pending_device(self.request.user, self.storage.data.get(_PENDING))
 
     def start_validation(self) -> str | None:
-        """Save the method's device unconfirmed and send its challenge (a message, or None).
-
-        The device it replaces goes after the challenge: its last token counts in the cooldown
-        of the devices being set up (``flows.setup.challenge_pending_device``)."""
-        replaced = self.storage.data.get(_PENDING)
+        """Save the method's device unconfirmed and send its challenge (a message, or None)."""
+        discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
         device = save_pending_device(self.request.user, self.get_setup_device())
         self.storage.data[_PENDING] = device.persistent_id
-        message = send_challenge(device, self.request)
-        discard_pending_device(self.request.user, replaced)
-        return message
+        return send_challenge(device, self.request)
 
     def end_wizard(self) -> None:
         """Forget what is in progress: the generator's secret, an unconfirmed device."""

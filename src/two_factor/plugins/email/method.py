@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
+from ...flows.login import NothingSent
 from ..registry import MethodBase
 from .utils import mask_email
 
@@ -62,7 +63,7 @@ class EmailMethod(MethodBase):
     def send_challenge(self, device: Device, request: Any) -> str | None:
         """Mail a token (the device keeps to its cooldown)."""
         if not device.recipient:
-            return self.messages["no_address"]
+            return NothingSent(self.messages["no_address"])
         return device.generate_challenge()
 
     def get_action(self, device: Device) -> Any:

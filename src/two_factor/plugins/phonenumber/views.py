@@ -74,15 +74,13 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
         """Save the new phone unconfirmed (or reuse the one of the same number) and send it
         a token; returns the message for the user."""
         number, method = form.cleaned_data["number"], form.cleaned_data["method"]
-        device = replaced = self.get_pending_device()
+        device = self.get_pending_device()
         if device is None or device.number != number or device.method != method:
+            discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
             device = PhoneDevice.objects.create(user=self.request.user, name=BACKUP_PHONE_NAME,
                                                 number=number, method=method, confirmed=False)
             self.storage.data[_PENDING] = device.persistent_id
-        message = send_challenge(device, self.request)
-        if replaced is not None and replaced != device:  # after: its last token still counts
-            replaced.delete()
-        return message
+        return send_challenge(device, self.request)
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
         if self.steps.current == "setup":
@@ -102,7 +100,7 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         if step == "validation":
             # Without a pending phone (removed meanwhile) every token is refused.
-            return {"device": self.get_pending_device() or PhoneDevice(user=self.request.user)}
+            return {"device": self.get_pending_device()}
         return {}
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:

@@ -318,3 +318,11 @@ def test_a_gateway_that_fails_is_not_said_to_have_sent(verified, settings):
     assert current_step(response) == "validation"
     page = response.content.decode()
     assert "could not be sent" in page and "We've sent a token" not in page
+
+
+def test_one_message_per_cooldown_whatever_the_restarts(verified, sent):
+    for n in range(3):
+        assert current_step(verified.get(REGISTER)) == "setup"
+        response = post_step(verified, "setup", {"number": f"+3161234567{n}", "method": "sms"})
+        assert current_step(response) == "validation"
+    assert [number for _kind, number, _token in sent()] == ["+31612345670"]

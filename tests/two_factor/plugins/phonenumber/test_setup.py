@@ -211,6 +211,29 @@ def test_one_message_per_cooldown_whatever_the_session(user, gateways, sent):
     assert [number for _kind, number, _token in sent()] == ["+31612345670"]
 
 
+@pytest.mark.parametrize("restart", ["get", "cancel"])
+def test_one_message_per_cooldown_whatever_the_restarts(setup_client, user, sent, restart):
+    for n in range(3):
+        to_number_step(setup_client, "sms")
+        response = post_step(setup_client, "sms", {"number": f"+3161234567{n}"})
+        assert current_step(response) == "validation"
+        if restart == "cancel":
+            setup_client.post(SETUP, {"setup_view-current_step": "validation", "wizard_cancel": "1"})
+    assert [number for _kind, number, _token in sent()] == ["+31612345670"]
+    page = response.content.decode()
+    assert "ask for a new one at" in page and "We sent you a text message" not in page
+
+
+def test_a_failed_send_does_not_count(setup_client, user, settings, sent):
+    settings.TWO_FACTOR_SMS_GATEWAY = f"{__name__}.BrokenGateway"
+    to_number_step(setup_client, "sms")
+    assert "could not be sent" in post_step(setup_client, "sms", {"number": NUMBER}).context["challenge"]
+    settings.TWO_FACTOR_SMS_GATEWAY = "two_factor.gateways.fake.Fake"
+    to_number_step(setup_client, "sms")
+    post_step(setup_client, "sms", {"number": NUMBER})
+    assert [number for _kind, number, _token in sent()] == [NUMBER]  # at once
+
+
 class BrokenGateway:
     def send_sms(self, device, token):
         raise ConnectionError("the gateway is down")
