@@ -93,22 +93,20 @@ def profile_context(user: Any, *, security: bool = True) -> dict[str, Any]:
             context.update(hook(user))
         else:
             context["backup_methods"].extend(other.get_other_authentication_devices(user, device))
-    context.update(security_context(user if security else None))
+    context.update(security_context(user, shown=security))
     return context
 
 
-def security_context(user: Any | None) -> dict[str, Any]:
-    """The recent security events and the trusted browsers of ``user``, each only while its
-    setting is on (one query each). ``user`` None: neither, and ``security_hidden`` says
-    whether either would be shown to a verified session."""
+def security_context(user: Any, *, shown: bool = True) -> dict[str, Any]:
+    """The recent security events and the trusted browsers of ``user``, each while its setting
+    is on (one query each). Not ``shown`` (to this session): neither, and ``security_hidden``
+    says whether either is on."""
     from .audit import recent_events
     from .trusted import active_browsers
 
-    on = user is not None  # None: none of it is shown
-    audit_log = on and settings.TWO_FACTOR_AUDIT_LOG
-    trusted = on and settings.TWO_FACTOR_TRUSTED_BROWSERS
-    return {"audit_log": bool(audit_log), "security_events": recent_events(user) if audit_log else [],
-            "trusted_browsers_on": bool(trusted),
-            "trusted_browsers": active_browsers(user) if trusted else [],
-            "security_hidden": not on and bool(settings.TWO_FACTOR_AUDIT_LOG
-                                               or settings.TWO_FACTOR_TRUSTED_BROWSERS)}
+    audit_log, trusted = bool(settings.TWO_FACTOR_AUDIT_LOG), bool(settings.TWO_FACTOR_TRUSTED_BROWSERS)
+    return {"audit_log": shown and audit_log,
+            "security_events": recent_events(user) if shown and audit_log else [],
+            "trusted_browsers_on": shown and trusted,
+            "trusted_browsers": active_browsers(user) if shown and trusted else [],
+            "security_hidden": not shown and (audit_log or trusted)}

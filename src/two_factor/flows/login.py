@@ -206,9 +206,9 @@ def send_challenge(device: Device, request: Any = None) -> str | None:
         if not device.confirmed:
             release_setup_send(device)  # nothing was sent: the user may ask again at once
         return NothingSent(MESSAGES["not_sent"])
-    if isinstance(message, NothingSent) or not message:
-        return message or None
-    return str(message)
+    if not message:
+        return None
+    return message if isinstance(message, NothingSent) else str(message)
 
 
 def challenge_failed(message: Any) -> bool:
