@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,6 +126,28 @@ class ThrottlingMixin(models.Model):
     def _record_failure(self) -> None:
         self.throttle_increment()
         super()._record_failure()
+
+    # Guesses sent at once all pass ``verify_is_allowed()`` on the state they loaded, before
+    # any of them counts its failure. So a right token is claimed only while the row's failure
+    # count is still the one this instance saw: once a concurrent guess has failed, the
+    # throttle is read again from the row, and a burst of guesses is worth about one.
+
+    def _claim_guard(self) -> Q:
+        guard = super()._claim_guard()
+        if self.pk is None or not self.throttling_enabled:
+            return guard
+        return guard & Q(throttling_failure_count=self.throttling_failure_count)
+
+    def _retry_claim(self) -> bool:
+        if self.pk is None or not self.throttling_enabled:
+            return super()._retry_claim()
+        row = (type(self)._base_manager.filter(pk=self.pk)
+               .values_list("throttling_failure_count", "throttling_failure_timestamp").first())
+        if row is None or row[0] == self.throttling_failure_count:
+            return super()._retry_claim()  # the guard held: the token's own condition failed
+        self.throttling_failure_count, self.throttling_failure_timestamp = row
+        locked_until = self.throttle_locked_until()
+        return locked_until is None or timezone.now() >= locked_until
 
 
 class CooldownMixin(models.Model):

@@ -139,6 +139,16 @@ class Device(models.Model):
     def _record_failure(self) -> None:
         """Hook run after a failed verification (the throttling mixin counts it)."""
 
+    def _claim_guard(self) -> Q:
+        """What must still hold in the row for a claim to win, besides the token's own
+        condition (the throttling mixin adds: no failure counted since this instance loaded)."""
+        return models.Q()
+
+    def _retry_claim(self) -> bool:
+        """After a claim that updated no row: whether it failed only on ``_claim_guard`` and
+        the row, read again onto this instance, still lets the token be used."""
+        return False
+
     def _refuse_undecryptable(self, error: crypto.DecryptionError) -> bool:
         """What ``verify_token`` answers when this device's secret cannot be decrypted (and what
         a challenge does before it tells the user so): False, with an error logged for the
@@ -165,14 +175,18 @@ class Device(models.Model):
             for name, value in values.items():
                 setattr(self, name, value)
             return True
-        rows = claim(self, condition, values)
-        if rows is None:  # a shape claim.py does not compile: the ORM builds the statement
-            rows = type(self)._base_manager.filter(condition, pk=self.pk).update(**values)
-        won = rows == 1
-        if won:
-            for name, value in values.items():
-                setattr(self, name, value)
-        return won
+        for _attempt in range(2):  # one retry, for an instance whose throttle state was stale
+            guarded = condition & self._claim_guard()
+            rows = claim(self, guarded, values)
+            if rows is None:  # a shape claim.py does not compile: the ORM builds the statement
+                rows = type(self)._base_manager.filter(guarded, pk=self.pk).update(**values)
+            if rows == 1:
+                for name, value in values.items():
+                    setattr(self, name, value)
+                return True
+            if not self._retry_claim():
+                return False
+        return False
 
 
 def _parse_persistent_id(persistent_id: object) -> tuple[type[Device], int] | None:

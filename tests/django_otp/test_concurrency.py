@@ -11,9 +11,12 @@ a device loaded before another instance of the same row verified a token.
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
 
 from django_otp import match_token, verify_token
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -229,6 +232,33 @@ class TestRacesOnPostgres:
             assert fresh.token_set.filter(token=STATIC_TOKEN).exists()
 
 
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_a_right_token_waiting_on_a_failure_is_refused(self, devices_of, kind):
+        # A burst of guesses: both instances are loaded with no failure counted, so both pass
+        # verify_is_allowed(). The wrong guess counts its failure in a transaction that is still
+        # open when the right token's claim runs: the claim waits for the row, finds the count
+        # changed, reads the throttle again and is refused. The burst was worth one guess.
+        device, token = devices_of(kind)
+        wrong = wrong_token(kind, device, token)
+        counted = threading.Event()
+
+        def guess(prepared):
+            role, mine = prepared
+            if role == 0:
+                with transaction.atomic():
+                    assert not mine.verify_token(wrong)
+                    counted.set()
+                    time.sleep(0.5)  # the other claim now waits on this row's lock
+                return None
+            assert counted.wait(timeout=TIMEOUT)
+            return mine.verify_token(token)
+
+        results = run_at_once(guess, prepare=lambda i: (i, reload(device)), n=2)
+        assert results == [None, False]
+        assert_unused(kind, device, token)
+        assert reload(device).throttling_failure_count == 1  # the refused right token: no failure
+
+
 # Part 2: any database, stale instances, no threads ------------------------------------------
 
 
@@ -310,3 +340,58 @@ class TestStaleInstances:
         assert not first.verify_token("wrong")
         assert not stale.verify_token("wrong")
         assert reload(device).throttling_failure_count == 2
+
+
+@pytest.mark.django_db
+class TestGuessesAtOnce:
+    """Guesses loaded before any of them failed: a right one that comes after a failure is
+    judged by the throttle in the row, not by the state its instance loaded."""
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_a_right_token_after_a_concurrent_failure_is_refused(self, devices_of, kind):
+        device, token = devices_of(kind)
+        guessing, right = reload(device), reload(device)
+        assert not guessing.verify_token(wrong_token(kind, device, token))
+        assert not right.verify_token(token)
+        assert_unused(kind, device, token)
+        assert reload(device).throttling_failure_count == 1
+        assert right.throttling_failure_count == 1  # the instance now holds the row's throttle
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_once_the_lock_is_over_a_stale_instance_is_judged_again(self, devices_of, kind):
+        device, token = devices_of(kind)
+        guessing, right = reload(device), reload(device)
+        assert not guessing.verify_token(wrong_token(kind, device, token))
+        type(device).objects.filter(pk=device.pk).update(
+            throttling_failure_timestamp=timezone.now() - timedelta(seconds=5))
+        assert right.verify_token(token)
+        fresh = reload(device)
+        assert (fresh.throttling_failure_count, fresh.throttling_failure_timestamp) == (0, None)
+        assert fresh.last_used_at is not None
+
+    def test_a_lost_race_for_the_token_reads_the_throttle_once(self, totp_device,
+                                                               django_assert_num_queries):
+        # The guard held (no failure counted): the step was used by the first instance, so the
+        # claim is refused after one more query, with no retry and no failure counted.
+        wait_for_fresh_step(totp_device)
+        token = totp_now(totp_device)
+        first, stale = reload(totp_device), reload(totp_device)
+        assert first.verify_token(token)
+        with django_assert_num_queries(2):
+            assert not stale.verify_token(token)
+        assert reload(totp_device).throttling_failure_count == 0
+
+    def test_the_guard_costs_no_query_on_success(self, totp_device, django_assert_num_queries):
+        wait_for_fresh_step(totp_device)
+        device = reload(totp_device)
+        with django_assert_num_queries(1) as captured:
+            assert device.verify_token(totp_now(device))
+        assert "throttling_failure_count" in captured.captured_queries[0]["sql"].split("WHERE")[1]
+
+    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+    def test_without_throttling_there_is_no_guard(self, totp_device):
+        wait_for_fresh_step(totp_device)
+        token = totp_now(totp_device)
+        guessing, right = reload(totp_device), reload(totp_device)
+        assert not guessing.verify_token(wrong_totp(totp_device))
+        assert right.verify_token(token)

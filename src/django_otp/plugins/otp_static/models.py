@@ -53,13 +53,13 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         if not allowed:
             return False
         token = normalize(token)
-        claimed = self._claim_token(token) if token is not None else None
-        if claimed is None:
+        match = self._stored_match(token) if token is not None else None
+        if match is None:
             self._record_failure()
             return False
-        if claimed:
-            self._claim(models.Q())  # writes the success columns, on the row and on self
-        return claimed
+        # The success columns first: their claim is the one the throttle guards (a guess that
+        # failed meanwhile refuses it), and it must not come after the token is gone.
+        return self._claim(models.Q()) and _delete_row(match, self.pk)
 
     def add_tokens(self, tokens: Sequence[str]) -> list[StaticToken]:
         """Store ``tokens`` (the codes) in one INSERT, hashed with one salt when
@@ -70,12 +70,12 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
             static_token.plaintext = plaintext
         return created
 
-    def _claim_token(self, token: str) -> bool | None:
-        """Delete the stored token that ``token`` is: True if this call deleted it, False if
-        another request did first (not a failure: the token was right), None if there is none.
+    def _stored_match(self, token: str) -> int | None:
+        """The pk of the stored token that ``token`` is, or None.
 
         One SELECT returns the plaintext rows equal to ``token`` and the hashed rows (for their
-        salts); one DELETE of the matching row claims, and its row count decides.
+        salts). Claiming it is ``_delete_row``'s DELETE: of requests with the same token, the
+        one whose DELETE removes the row has used it (a loser was not guessing: no failure).
         """
         rows = list(StaticToken.objects.filter(device_id=self.pk)
                     .filter(models.Q(token=token) | models.Q(token__startswith=hashing.PREFIX))
@@ -85,7 +85,7 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
         if match is None:
             match = _matching_row(hashing.candidate_hashes(token, [stored for _pk, stored in rows]),
                                   rows)
-        return None if match is None else _delete_row(match, self.pk)
+        return match
 
 
 def _matching_row(candidates: list[str], rows: list[tuple[int, str]]) -> int | None:
