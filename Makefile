@@ -12,7 +12,7 @@ PYTHON := $(shell scripts/find-python $(PY) 2>/dev/null)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell echo '$(DJANGO)' | md5sum | cut -c1-8)
 
-.PHONY: test test-sqlite test-postgres test-yubikey lint docs demo bench clean
+.PHONY: test test-sqlite test-postgres test-yubikey lint docs demo bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python $(PY) was not found" >&2; exit 1; }
@@ -62,6 +62,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# After a user-visible string changed: regenerate every catalog, translate, then run it again.
+messages: $(STAMP)
+	$(BIN)/python scripts/messages
 
 clean:
 	rm -rf .venv .venv-py* build dist src/*.egg-info .pytest_cache .ruff_cache

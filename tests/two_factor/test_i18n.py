@@ -1,4 +1,5 @@
-"""The Dutch (nl) catalogs of both apps, and guards that every user-visible string is translatable.
+"""The catalogs of both apps (Dutch, German, French, Spanish), and guards that every
+user-visible string is translatable.
 
 The .po files are read by the small parser below (no extra dependency); the compiled .mo files are
 read with the standard library's ``gettext``.
@@ -21,6 +22,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from django_otp.forms import OTPTokenForm
 from tests.conftest import totp_now
@@ -29,10 +31,17 @@ from .conftest import PASSWORD
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 APPS = ("two_factor", "django_otp")
+# Each locale shipped, with the Plural-Forms of its header.
+LOCALES = {
+    "nl": "nplurals=2; plural=(n != 1);",
+    "de": "nplurals=2; plural=(n != 1);",
+    "fr": "nplurals=2; plural=(n > 1);",
+    "es": "nplurals=3; plural=n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;",
+}
 
 
-def po_path(app: str) -> Path:
-    return SRC / app / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+def po_path(app: str, locale: str = "nl") -> Path:
+    return SRC / app / "locale" / locale / "LC_MESSAGES" / "django.po"
 
 
 # A tiny .po parser
@@ -104,8 +113,8 @@ def header_fields(entry: Entry) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in entry.msgstr[0].splitlines() if ": " in line)
 
 
-def messages(app: str) -> list[Entry]:
-    entries = parse_po(po_path(app))
+def messages(app: str, locale: str = "nl") -> list[Entry]:
+    entries = parse_po(po_path(app, locale))
     assert entries and entries[0].msgid == ""
     return [entry for entry in entries[1:] if not entry.obsolete]
 
@@ -115,26 +124,47 @@ def app(request):
     return request.param
 
 
+@pytest.fixture(params=LOCALES)
+def locale(request):
+    return request.param
+
+
+def test_every_locale_directory_is_checked():
+    for app in APPS:
+        assert {path.name for path in (SRC / app / "locale").iterdir()} == set(LOCALES)
+
+
 # The catalogs
 
 
-def test_header(app):
-    header = parse_po(po_path(app))[0]
+def test_header(app, locale):
+    header = parse_po(po_path(app, locale))[0]
     assert "fuzzy" not in header.flags
     fields = header_fields(header)
-    assert fields["Language"] == "nl"
+    assert fields["Language"] == locale
     assert fields["Content-Type"] == "text/plain; charset=UTF-8"
-    assert fields["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
+    assert fields["Plural-Forms"] == LOCALES[locale]
 
 
-def test_every_entry_is_translated_and_not_fuzzy(app):
-    entries = messages(app)
+def plural_count(locale: str) -> int:
+    return int(re.match(r"nplurals=(\d+);", LOCALES[locale]).group(1))
+
+
+def test_every_entry_is_translated_and_not_fuzzy(app, locale):
+    entries = messages(app, locale)
     assert len(entries) > 50
     for entry in entries:
         assert "fuzzy" not in entry.flags, entry.msgid
         assert entry.msgstr and all(text.strip() for text in entry.msgstr), entry.msgid
-        assert len(entry.msgstr) == (2 if entry.msgid_plural is not None else 1), entry.msgid
-    assert not [entry.msgid for entry in parse_po(po_path(app)) if entry.obsolete]
+        expected = plural_count(locale) if entry.msgid_plural is not None else 1
+        assert len(entry.msgstr) == expected, entry.msgid
+    assert not [entry.msgid for entry in parse_po(po_path(app, locale)) if entry.obsolete]
+
+
+def test_no_sentence_is_left_in_english(app, locale):
+    left = [entry.msgid for entry in messages(app, locale)
+            if len(entry.msgid.split()) >= 3 and entry.msgstr[0] == entry.msgid]
+    assert left == []
 
 
 # %(name)s, %s, %d, %%, {} and {name}; and the HTML tags, attributes included.
@@ -142,8 +172,8 @@ PLACEHOLDER = re.compile(r"%\([^)]+\)[#0 +-]*\d*(?:\.\d+)?[sdifr]|%[sdifr%]|\{[\
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 
-def test_placeholders_and_html_are_kept(app):
-    for entry in messages(app):
+def test_placeholders_and_html_are_kept(app, locale):
+    for entry in messages(app, locale):
         for index, text in enumerate(entry.msgstr):
             source = entry.msgid if index == 0 or entry.msgid_plural is None else entry.msgid_plural
             assert Counter(PLACEHOLDER.findall(text)) == Counter(PLACEHOLDER.findall(source)), (
@@ -160,24 +190,25 @@ def test_the_dutch_is_informal_and_uses_one_vocabulary(app):
             assert not re.search(r"twee-?factor|back-?up ?tokens?\b|backup", text, re.I), text
 
 
-def test_mo_files_match_the_po_files(app):
+def test_mo_files_match_the_po_files(app, locale):
     """The committed .mo holds exactly the translations of the .po: run compilemessages if not."""
-    path = po_path(app).with_suffix(".mo")
+    path = po_path(app, locale).with_suffix(".mo")
     assert path.exists(), f"{path} is missing: run compilemessages"
     with path.open("rb") as fp:
         compiled = gettext_module.GNUTranslations(fp)
     expected = {}
-    for entry in messages(app):
+    for entry in messages(app, locale):
         if entry.msgid_plural is None:
             expected[entry.msgid] = entry.msgstr[0]
             assert compiled.gettext(entry.msgid) == entry.msgstr[0], entry.msgid
         else:
             expected.update({(entry.msgid, n): text for n, text in enumerate(entry.msgstr)})
-            assert compiled.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr[0]
-            assert compiled.ngettext(entry.msgid, entry.msgid_plural, 5) == entry.msgstr[1]
+            for count in (1, 5):
+                assert compiled.ngettext(entry.msgid, entry.msgid_plural, count) == \
+                    entry.msgstr[compiled.plural(count)]
     catalog = {key: value for key, value in compiled._catalog.items() if key != ""}
     assert catalog == expected
-    assert compiled.info()["language"] == "nl"
+    assert compiled.info()["language"] == locale
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
@@ -186,13 +217,19 @@ def test_catalogs_have_every_string_of_the_source(app, tmp_path, monkeypatch):
     copy = tmp_path / app
     shutil.copytree(SRC / app, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     monkeypatch.chdir(copy)
-    call_command("makemessages", locale=["nl"], no_obsolete=True, verbosity=0)
-    regenerated = {(entry.msgid, entry.msgid_plural) for entry in parse_po(copy / po_path(app).relative_to(SRC / app))
-                   if not entry.obsolete and entry.msgid}
-    committed = {(entry.msgid, entry.msgid_plural) for entry in messages(app)}
-    assert len(regenerated) > 50
-    assert regenerated - committed == set(), "new strings: run makemessages -l nl and translate them"
-    assert committed - regenerated == set(), "strings no longer used: run makemessages --no-obsolete"
+    # As scripts/messages runs it: the voice call templates are .xml.
+    call_command("makemessages", locale=list(LOCALES), extensions=["html", "txt", "py", "xml"],
+                 no_obsolete=True, verbosity=0)
+    for locale in LOCALES:
+        regenerated = {(entry.msgid, entry.msgid_plural)
+                       for entry in parse_po(copy / po_path(app, locale).relative_to(SRC / app))
+                       if not entry.obsolete and entry.msgid}
+        committed = {(entry.msgid, entry.msgid_plural) for entry in messages(app, locale)}
+        assert len(regenerated) > 50
+        assert regenerated - committed == set(), \
+            f"new strings in {locale}: run make messages and translate them"
+        assert committed - regenerated == set(), \
+            f"strings no longer used in {locale}: run make messages"
 
 
 # Rendering with Dutch active
@@ -262,6 +299,32 @@ def test_management_commands_in_dutch(user, dutch):
 
     # The help is translated when the parser is built (a lazy string would crash argparse).
     assert "tweestapsverificatie" in Command().create_parser("manage.py", "two_factor_status").format_help()
+
+
+# The other languages: the same pages, checked against their own catalogs
+
+
+@pytest.mark.parametrize("locale", [code for code in LOCALES if code != "nl"])
+def test_sign_in_pages_and_email_in_each_language(client, user_with_totp, email_device, settings,
+                                                   locale):
+    settings.LANGUAGE_CODE = locale
+    with translation.override(locale):
+        login = client.get(reverse("two_factor:login")).content.decode()
+        token_step = client.post(reverse("two_factor:login"), {
+            "login_view-current_step": "auth", "auth-username": "alice",
+            "auth-password": PASSWORD}).content.decode()
+        email_device.generate_challenge()
+        translated = {text: str(translation.gettext(text)) for text in (
+            "Enter your username and password.", "Sign in", "Next",
+            "Please enter the token shown by your authenticator app.", "OTP token")}
+    assert all(translated[text] != text for text in translated), translated
+    assert f'<html lang="{locale}">' in login
+    for text in ("Enter your username and password.", "Sign in", "Next"):
+        assert escape(translated[text]) in login
+        assert text not in login
+    text = "Please enter the token shown by your authenticator app."
+    assert escape(translated[text]) in token_step and text not in token_step
+    assert mail.outbox[0].subject == translated["OTP token"]
 
 
 # Templates: no visible English outside {% translate %} and {% blocktranslate %}

@@ -397,6 +397,21 @@ def test_the_call_speaks_the_language_active_when_it_was_placed(client, gateway,
     assert spoken(root).count("4. 9. 3. 8. 1. 7") == 2
 
 
+@pytest.mark.parametrize(("language", "greeting", "code_is"), [
+    ("nl", "Hallo. Je hebt een verificatiecode aangevraagd.", "Je verificatiecode is:"),
+    ("de", "Hallo. Sie haben einen Bestätigungscode angefordert.", "Ihr Bestätigungscode lautet:"),
+    ("fr", "Bonjour. Vous avez demandé un code de vérification.", "Votre code de vérification est"),
+    ("es", "Hola. Ha solicitado un código de verificación.", "Su código de verificación es:"),
+])
+def test_the_words_of_the_call_are_in_its_language(client, twilio_settings, language, greeting,
+                                                   code_is):
+    asking = spoken(twiml(twilio_post(client, call_path(language=language), CALL_PARAMS)))
+    telling = spoken(twiml(twilio_post(client, call_path(language=language),
+                                       {**CALL_PARAMS, "Digits": "1"})))
+    assert greeting in asking and "Hello" not in asking
+    assert code_is in telling and "Your verification code" not in telling
+
+
 def test_the_templates_get_the_language_as_locale_too(client, twilio_settings):
     for params in (CALL_PARAMS, {**CALL_PARAMS, "Digits": "1"}):
         response = twilio_post(client, call_path(language="nl"), params)
