@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
-#   make test                      lint + the whole suite on SQLite, then on PostgreSQL
+#   make test                      lint (ruff, mypy) + the whole suite on SQLite, then on PostgreSQL
 #   make test PY=3.12 DJANGO='Django>=6,<7'   the same in a venv of that Python and Django
 #   make demo                      the demo site on http://127.0.0.1:8000 (SQLite)
 #   make docs                      the documentation in docs/_build/html (warnings are errors)
@@ -29,6 +29,7 @@ test: lint docs test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The Sphinx site (docs/); any warning fails the build.
 docs: $(STAMP)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router, transaction
@@ -78,14 +78,16 @@ def _compile(model: type[models.Model], alias: str, lookup_names: tuple[str, ...
              set_names: tuple[str, ...]) -> tuple[str, list[models.Field], list[models.Field]]:
     quote = connections[alias].ops.quote_name
     meta = model._meta
-    set_fields = [meta.get_field(name) for name in set_names]
+    # get_field() is typed to return relations and generic keys too; a claim names columns:
+    # the SET fields are checked just below, the WHERE fields are the device's own columns.
+    set_fields = [cast(models.Field, meta.get_field(name)) for name in set_names]
     if any(not field.concrete or field.primary_key for field in set_fields):
         raise FieldDoesNotExist("A claim sets concrete, non-key columns only")
     where_fields: list[models.Field] = [meta.pk]
     where_sql = [f"{quote(meta.pk.column)} = %s"]
     for lookup in lookup_names:
         name, _sep, operator = lookup.partition("__")
-        field = meta.get_field(name)
+        field = cast(models.Field, meta.get_field(name))
         where_fields.append(field)
         where_sql.append(f"{quote(field.column)} {OPERATORS[operator or 'exact']} %s")
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in set_fields)

@@ -15,14 +15,14 @@ django-otp (URL names ``<app>_<model>_config`` and ``<app>_<model>_qrcode``), an
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import AlreadyRegistered
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import IntegerField, Model
+from django.db.models import ForeignKey, IntegerField, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -64,16 +64,17 @@ def device_fieldsets(config: Sequence[str] = (), state: Sequence[str] = ()) -> l
 class DeviceAdmin(admin.ModelAdmin):
     """The admin of a device model: who owns it, its name, whether it is confirmed."""
 
-    list_display: Sequence[str] = ("user", "name", "confirmed")
-    list_filter: Sequence[Any] = ("confirmed",)
+    # Lists or tuples, as ModelAdmin types them (a subclass may set either).
+    list_display: list[Any] | tuple[Any, ...] = ("user", "name", "confirmed")
+    list_filter: ClassVar[list[Any] | tuple[Any, ...]] = ("confirmed",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     #: Searched in addition to the owner's username and email and the device name.
-    search_fields: Sequence[str] = ()
+    search_fields: ClassVar[list[str] | tuple[str, ...]] = ()
     #: Secret fields, left out of the change form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
     sensitive_fields: Sequence[str] = ()
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         owner = user_model_search_fields(dict.fromkeys([get_user_model().USERNAME_FIELD, "email"]))
         return (*owner, "name", *self.search_fields)
 
@@ -93,7 +94,7 @@ class DeviceAdmin(admin.ModelAdmin):
         # list's counts, a character at a time.
         if hide_sensitive_data() and lookup.split(LOOKUP_SEP, 1)[0] in self.sensitive_fields:
             return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[arg-type]
+        return super().lookup_allowed(lookup, value, request)
 
     def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         excluded = list(super().get_exclude(request, obj) or ())
@@ -117,7 +118,14 @@ class DeviceAdmin(admin.ModelAdmin):
         return shown
 
 
-class DeviceConfigAdminMixin:
+if TYPE_CHECKING:
+    # The mixin comes before DeviceAdmin, and extends it through super(): checked as one.
+    _ConfigAdminBase = DeviceAdmin
+else:
+    _ConfigAdminBase = object
+
+
+class DeviceConfigAdminMixin(_ConfigAdminBase):
     """Config page and QR code of a device with a ``config_url``; mix in before ``DeviceAdmin``.
 
     The URLs are django-otp's: ``<int:pk>/config/`` and ``<int:pk>/qrcode/`` (``<path:pk>`` for
@@ -144,22 +152,22 @@ class DeviceConfigAdminMixin:
             urls.append(path(f"<{converter}:pk>/{name}/", wrapped, name=self._url_name(name)))
             if converter == "int":  # any other id: a 404 (or 403), not the admin's redirect
                 urls.append(path(f"<path:pk>/{name}/", wrapped))
-        return [*urls, *super().get_urls()]  # type: ignore[misc]
+        return [*urls, *super().get_urls()]
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
-        shown = super().get_list_display(request)  # type: ignore[misc]
+    def get_list_display(self, request: HttpRequest) -> list[Any] | tuple[Any, ...]:
+        shown = super().get_list_display(request)
         if not self.shows_qrcode_link(request):
             return shown
         return (*shown, "qrcode_link")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
-        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and self.shows_qrcode_link(request, obj) and "qrcode_link" not in readonly:
             readonly.append("qrcode_link")
         return readonly
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
-        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        fieldsets = super().get_fieldsets(request, obj)
         if obj is None or not self.shows_qrcode_link(request, obj):
             return fieldsets
         return _with_field(fieldsets, "qrcode_link", after=self.sensitive_fields)
@@ -167,7 +175,7 @@ class DeviceConfigAdminMixin:
     def shows_qrcode_link(self, request: HttpRequest, obj: Model | None = None) -> bool:
         """Whether the link to the config page is shown (to someone who may open it)."""
         return (not hide_sensitive_data()
-                and self.has_view_or_change_permission(request, obj))  # type: ignore[attr-defined]
+                and self.has_view_or_change_permission(request, obj))
 
     @admin.display(description=_("QR Code"))
     def qrcode_link(self, device: Device) -> str:
@@ -201,9 +209,9 @@ class DeviceConfigAdminMixin:
         """The device whose configuration may be shown, or an Http404/PermissionDenied."""
         if hide_sensitive_data():
             raise PermissionDenied
-        device = self.get_object(request, unquote(str(pk)))  # type: ignore[attr-defined]
+        device = self.get_object(request, unquote(str(pk)))
         # Like the admin's own views: the permission first, so that 404s tell no one else.
-        if not self.has_view_or_change_permission(request, device):  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request, device):
             raise PermissionDenied
         if device is None:
             raise Http404
@@ -220,11 +228,12 @@ class DeviceConfigAdminMixin:
 def _has_integer_pk(model: type[Model]) -> bool:
     field = model._meta.pk
     while field.is_relation:  # a child of multi-table inheritance: its parent's key
-        field = field.target_field
+        # A key that is a relation is a ForeignKey (a OneToOneField to the parent, usually).
+        field = cast(ForeignKey, field).target_field
     return isinstance(field, IntegerField)
 
 
-def _with_field(fieldsets: Sequence[Any], name: str, after: Sequence[str]) -> list[Any]:
+def _with_field(fieldsets: list[Any] | tuple[Any, ...], name: str, after: Sequence[str]) -> list[Any]:
     """``fieldsets`` with ``name`` after the first of ``after`` (else in a fieldset of its own),
     unless it is there already."""
     if name in flatten_fieldsets(fieldsets):

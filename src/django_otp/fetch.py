@@ -14,7 +14,7 @@ conditions without parameters. Anything else falls back to the ORM, which gives 
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, models, router
 
@@ -26,7 +26,7 @@ class _Plan:
     """The SQL of one shape, and how its columns become model instances."""
 
     def __init__(self, sql: str, columns: list[Any], parts: list[tuple[type[models.Model], int]],
-                 user_field: models.Field | None) -> None:
+                 user_field: models.ForeignKey | None) -> None:
         self.sql = sql
         self.columns = columns  # the selected column expressions, for the converters
         self.parts = parts  # (model, number of columns) of the row, in order
@@ -104,7 +104,8 @@ def _compile(model: type[models.Model], alias: str, with_user: bool) -> _Plan | 
     if parts is None or compiler.annotation_col_map or sum(n for _m, n in parts) != len(compiler.select):
         return None
     columns = [column for column, _sql, _alias in compiler.select]
-    user_field = model._meta.get_field("user") if with_user else None
+    # A device's user is its ForeignKey (the join above is select_related("user")).
+    user_field = cast(models.ForeignKey, model._meta.get_field("user")) if with_user else None
     return _Plan(sql, columns, parts, user_field)
 
 

@@ -82,9 +82,10 @@ class SecretField(models.CharField):
     descriptor_class = SecretAttribute
 
     @property
-    def column_length(self) -> int:
-        """The width of the column: the stored (encrypted) form of ``max_length`` characters."""
-        return crypto.stored_length(self.max_length)
+    def column_length(self) -> int | None:
+        """The width of the column: the stored (encrypted) form of ``max_length`` characters;
+        None without a ``max_length`` (a column without a limit, where the database has one)."""
+        return None if self.max_length is None else crypto.stored_length(self.max_length)
 
     @property
     def secret_context(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -165,7 +165,8 @@ class OTPTokenForm(OTPAuthenticationFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.request = request
-        self.fields["otp_device"].choices = self.device_choices(user)
+        # self.fields types its values as Field: this one is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["otp_device"]).choices = self.device_choices(user)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -14,7 +14,7 @@ device is loaded by a second query when someone asks for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -30,6 +30,9 @@ from .fetch import fetch_by_pk
 from .models import Device, _parse_persistent_id
 from .verified import defer_otp_device, otp_device_of, set_otp_device
 from .verified import is_verified as is_verified  # django-otp's name for it, still importable
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
 
 
 def _usable(device: Device | None, user: Any) -> Device | None:
@@ -117,8 +120,11 @@ def plain_user_backend(path: Any) -> ModelBackend | None:
     manager = get_user_model()._default_manager
     plain = (type(backend).get_user is ModelBackend.get_user
              and type(manager).get_queryset is models.Manager.get_queryset
-             and manager._queryset_class is models.QuerySet and manager._db is None)
-    return backend if plain else None
+             # A private attribute of Django's managers, not in django-stubs.
+             and manager._queryset_class is models.QuerySet  # type: ignore[attr-defined]
+             and manager._db is None)
+    # Its get_user is ModelBackend's, which calls user_can_authenticate(): it has ModelBackend's API.
+    return cast(ModelBackend, backend) if plain else None
 
 
 def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
@@ -133,6 +139,7 @@ def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
               if session is not None else None)
     if loaded is None:
         return None, _NOT_LOADED
+    session = cast("SessionBase", session)  # nothing is loaded without a session
     device = loaded.device
     if device is None or not loaded.user_can_authenticate:
         return None, device  # Django loads the user as usual
@@ -191,7 +198,8 @@ class OTPMiddleware:
     async_capable = True
 
     def __init__(self, get_response: Callable[[HttpRequest], Any] | None = None) -> None:
-        self.get_response = get_response
+        # None only for an instance whose helpers alone are called (in tests), never called itself.
+        self.get_response: Callable[[HttpRequest], Any] = get_response  # type: ignore[assignment]
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
@@ -221,14 +229,17 @@ class OTPMiddleware:
             if lazy and real_user is empty and not hasattr(request, "_cached_user"):
                 real_user, device = _user_with_device(request)
                 if real_user is not None:  # what AuthenticationMiddleware's lookup returns
-                    request._cached_user = real_user
+                    # AuthenticationMiddleware's private cache of the user, not in django-stubs.
+                    request._cached_user = real_user  # type: ignore[attr-defined]
             if lazy and user._wrapped is empty:
                 user._setup()
             real_user = user._wrapped if lazy else user
             defer_otp_device(real_user, SessionDevice(request, real_user, device))
             return real_user
 
-        request.user = OTPUser(setup)
+        # A lazy proxy of the user, as AuthenticationMiddleware sets one (django-stubs has no
+        # type for that).
+        request.user = OTPUser(setup)  # type: ignore[assignment]
 
     def _verified_auser(self, request: HttpRequest, auser: Callable[[], Any]) -> Callable[[], Any]:
         loaded = False

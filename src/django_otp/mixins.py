@@ -8,7 +8,7 @@ conditional UPDATE that claims the token.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import F, Q
@@ -16,6 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import GenerateNotAllowed, VerifyNotAllowed
+
+if TYPE_CHECKING:
+    # A mixin comes before Device in a device's bases, and extends Device's hooks through
+    # super(): checked as the Device it always ends up part of.
+    from .models import Device as _MixinBase
+else:
+    _MixinBase = models.Model
 
 # 2**30 seconds is over 34 years: a larger exponent protects nothing and risks overflow.
 MAX_THROTTLE_EXPONENT = 30
@@ -55,7 +62,7 @@ def commit_state(device: models.Model, **values: Any) -> None:
         commit_fields(device, **values)
 
 
-class ThrottlingMixin(models.Model):
+class ThrottlingMixin(_MixinBase):
     """Exponential back-off after failed verifications: ``factor * 2**(n-1)`` seconds."""
 
     throttling_failure_timestamp = models.DateTimeField(
@@ -150,7 +157,7 @@ class ThrottlingMixin(models.Model):
         return locked_until is None or timezone.now() >= locked_until
 
 
-class CooldownMixin(models.Model):
+class CooldownMixin(_MixinBase):
     """A minimum pause between two generated challenges (for side-channel devices)."""
 
     last_generated_timestamp = models.DateTimeField(
@@ -223,7 +230,7 @@ class CooldownMixin(models.Model):
             commit_state(self, last_generated_timestamp=None)
 
 
-class TimestampMixin(models.Model):
+class TimestampMixin(_MixinBase):
     """When a device was created and last used."""
 
     created_at = models.DateTimeField(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.apps import apps
@@ -37,7 +37,10 @@ __all__ = [
 logger = logging.getLogger("django_otp")
 
 
-class DeviceManager(models.Manager):
+_DeviceT = TypeVar("_DeviceT", bound="Device")
+
+
+class DeviceManager(models.Manager[_DeviceT]):
     def devices_for_user(self, user: Any, confirmed: bool | None = None) -> QuerySet:
         """This model's devices of ``user``; ``confirmed`` None means all of them."""
         devices = self.model.objects.filter(user=user)

@@ -24,9 +24,12 @@ from __future__ import annotations
 import re
 from functools import cache
 from operator import itemgetter
-from typing import IO
+from typing import TYPE_CHECKING
 
 from ._qrtables import ALIGNMENT_CENTRES, EC_BLOCKS
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 LEVELS = "LMQH"  # the order of EC_BLOCKS
 _LEVEL_BITS = {"L": 0b01, "M": 0b00, "Q": 0b11, "H": 0b10}  # as written in the format information
@@ -492,6 +495,6 @@ def qrcode_svg(data: str) -> str:
     return make(data).svg()
 
 
-def write_qrcode_image(data: str, out: IO) -> None:
+def write_qrcode_image(data: str, out: SupportsWrite[bytes]) -> None:
     """Write ``data`` as an SVG QR code to the binary file-like ``out``."""
     out.write(qrcode_svg(data).encode())

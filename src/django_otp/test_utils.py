@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from django.contrib.auth import get_user_model
@@ -19,13 +19,19 @@ from django.test import TestCase as DjangoTestCase
 from django.test import TransactionTestCase as DjangoTransactionTestCase
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    # The mixins are mixed into test cases: checked as one.
+    from unittest import TestCase as _TestCaseBase
+else:
+    _TestCaseBase = object
+
 __all__ = [
     "OTPTestCaseMixin", "TestCase", "TransactionTestCase", "ThrottlingTestMixin",
     "TimestampTestMixin", "CooldownTestMixin", "SingleUseTestMixin", "TestThread", "frozen_now",
 ]
 
 
-class OTPTestCaseMixin:
+class OTPTestCaseMixin(_TestCaseBase):
     """``create_user()`` for any user model, and the model as ``cls.User`` (with its
     ``cls.USERNAME_FIELD``), as django-otp's test case had them."""
 
@@ -72,7 +78,7 @@ def frozen_now(moment: Any):
     return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
-class _DeviceTestMixin:
+class _DeviceTestMixin(_TestCaseBase):
     device: Any
 
     def valid_token(self) -> Any:

@@ -57,7 +57,8 @@ def defer_otp_device(user: Any, loader: Callable[[], Device | None]) -> None:
 def unwrap(user: Any) -> Any:
     """The user object itself behind a lazy ``request.user``."""
     if isinstance(user, LazyObject):
-        if user._wrapped is empty:
-            user._setup()
-        return user._wrapped
+        # _wrapped and _setup() are LazyObject's own (private) API, absent from django-stubs.
+        if user._wrapped is empty:  # type: ignore[attr-defined]
+            user._setup()  # type: ignore[attr-defined]
+        return user._wrapped  # type: ignore[attr-defined]
     return user

@@ -20,9 +20,10 @@ class LoginView(auth_views.LoginView):
     otp_token_form = OTPTokenForm
 
     @cached_property
-    def authentication_form(self) -> Any:  # type: ignore[override]
+    def authentication_form(self) -> Any:
         user = self.request.user
-        if user.is_anonymous or user.is_verified():
+        # is_verified() is OTPMiddleware's addition to request.user.
+        if user.is_anonymous or user.is_verified():  # type: ignore[attr-defined]
             return self.otp_authentication_form
         self._set_session_backend(user)
         return partial(self.otp_token_form, user)

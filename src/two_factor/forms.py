@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from binascii import unhexlify
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +31,8 @@ class MethodForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(method.code, method.verbose_name) for method in registry.get_methods()]
-        self.fields["method"].choices = choices
+        # self.fields types its values as Field: this one is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["method"]).choices = choices
         if choices:
             self.fields["method"].initial = choices[0][0]
 
@@ -120,9 +121,10 @@ class TOTPDeviceForm(forms.Form):
 
     def save(self) -> TOTPDevice:
         """Create the confirmed device; the token that proved it is already used up."""
+        last_t = cast(int, self.matched_t)  # set by clean_token(): save() follows a valid form
         return TOTPDevice.objects.create(
             user=self.user, name="default", key=self.key, digits=self.digits, step=self.step,
-            t0=self.t0, tolerance=self.tolerance, drift=self.drift, last_t=self.matched_t,
+            t0=self.t0, tolerance=self.tolerance, drift=self.drift, last_t=last_t,
             confirmed=True)
 
 

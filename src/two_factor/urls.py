@@ -44,7 +44,9 @@ profile = [
 # A plugin app with a ``url_prefix`` brings its own urls module, e.g. the phone plugin's
 # account/two_factor/phone/register/. Found through the app registry: no plugin is imported here.
 plugin_urlpatterns = [
-    path(f"account/two_factor/{config.url_prefix}/", include(f"{config.name}.urls"))
+    # url_prefix: an attribute of some plugin configs only (the condition below checks it).
+    path(f"account/two_factor/{config.url_prefix}/",  # type: ignore[attr-defined]
+         include(f"{config.name}.urls"))
     for config in apps.get_app_configs()
     if config.name.startswith("two_factor.plugins.") and getattr(config, "url_prefix", None)
 ]

@@ -308,6 +308,13 @@ def test_email_html_template_string(email_device):
     assert sent.alternatives[0][0] == f"<b>{token}</b>"
 
 
+@override_settings(OTP_EMAIL_BODY_TEMPLATE=None, OTP_EMAIL_BODY_TEMPLATE_PATH=None)
+def test_email_without_a_body_setting_still_carries_its_token(email_device):
+    # Both settings emptied: the package's own text, never a mail without the token.
+    email_device.generate_challenge()
+    assert fresh(email_device).token in _only_mail().body
+
+
 @isolate_apps("django_otp.plugins.otp_email")
 def delivering_proxy():
     """A proxy of ``EmailDevice`` that delivers its tokens its own way, as sites do."""

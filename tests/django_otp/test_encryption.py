@@ -14,6 +14,7 @@ from django.core.checks import run_checks
 from django.core.exceptions import FieldError, ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
@@ -181,6 +182,15 @@ def test_the_column_is_wide_enough_for_the_longest_key(encrypted, user):
     assert TOTPDevice.objects.get(pk=device.pk).key == longest
     assert declared_width(TOTPDevice) == declared_width(HOTPDevice) == crypto.stored_length(80) == 161
     assert TOTPDevice._meta.get_field("key").max_length == 80  # the plain key, for forms
+
+
+def test_a_secret_field_without_max_length_has_a_column_without_a_limit():
+    # Django allows it on PostgreSQL (varchar without a length); the column's SQL must not fail.
+    field = SecretField()
+    field.set_attributes_from_name("secret")
+    assert field.column_length is None
+    assert field.db_type_parameters(connection)["max_length"] is None
+    assert field.db_check(connection) is None
 
 
 @pytest.mark.parametrize("lookup", [{"key": HEX}, {"key__startswith": "31"}, {"key__in": [HEX]}])

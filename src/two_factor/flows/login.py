@@ -10,7 +10,7 @@ where django-two-factor-auth kept them. Nothing else: no form data, no password.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.core.signing import BadSignature, SignatureExpired
 from django.utils.crypto import constant_time_compare
@@ -148,7 +148,8 @@ def step_context(user: Any, device: Device | None, step: str, notice: Any = None
     others = other_devices(user, device)
     return {
         "device": device,
-        "verbose_action": (method.get_verbose_action(device)
+        # A method is only found for a device.
+        "verbose_action": (method.get_verbose_action(cast(Device, device))
                            if method and not challenge_failed(notice) else None),
         "other_devices": others,
         "other_device_actions": [(other, other_method.get_action(other)) for other in others
@@ -171,7 +172,7 @@ def find_user_device(user: Any, persistent_id: Any, require_method: bool = False
     ``loaded``: a device this request has loaded already, taken if it is the one named.
     """
     if loaded is not None and isinstance(persistent_id, str) and loaded.persistent_id == persistent_id:
-        device = loaded
+        device: Device | None = loaded
     else:
         device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
     if device is None or device.user_id != user.pk or not device.confirmed:

@@ -199,7 +199,8 @@ def complete_setup(request: HttpRequest, device: Device) -> Device:
     """Keep ``device`` as the user's confirmed default device and verify the session with it."""
     user = request.user
     if device.pk is None or not device.confirmed:
-        device.user = user
+        # The setup views admit signed-in users only; django-stubs cannot narrow request.user.
+        device.user = user  # type: ignore[assignment]
         device.name = "default"
         device.confirmed = True
         device.save()
@@ -212,8 +213,9 @@ def confirm_pending_device(request: HttpRequest, device: Device) -> bool:
     """Confirm ``device``, a pending device of ``request.user`` whose first token was just
     checked (a backup phone, say), with one conditional UPDATE: of two concurrent requests one
     confirms it. Returns whether this request did (and so told of it)."""
+    # A signed-in user (the phone views require one); django-stubs cannot narrow request.user.
     confirmed = bool(type(device)._default_manager.filter(
-        pk=device.pk, user=request.user, confirmed=False).update(confirmed=True))
+        pk=device.pk, user=request.user, confirmed=False).update(confirmed=True))  # type: ignore[misc]
     if confirmed:
         device.confirmed = True
     device_added(request, device, announce=confirmed)

@@ -34,7 +34,8 @@ USER_DEVICE_SUMMARY_ATTR_NAME = "_two_factor_device_summary"
 class SummaryRow(NamedTuple):
     """One confirmed device: ``index`` is its model's place in ``device_classes()``."""
 
-    index: int
+    # mypy refuses a field that shadows tuple.index(); the name is public, and works.
+    index: int  # type: ignore[assignment]
     model: type[Device]
     pk: Any
     name: str

@@ -8,7 +8,8 @@ gives their password. Then it sends the user back to ``next`` (when it stays on 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -119,11 +120,13 @@ class ReauthenticateView(LoginRequiredMixin, View):
         user = self.request.user
         kwargs: dict[str, Any] = {}
         method = registry.method_from_device(device) if device is not None else None
+        # Every token form takes the user and the device (typed as a callable that does).
         if self.is_backup(device):
-            form_class: type[forms.Form] = BackupTokenForm
+            form_class: Callable[..., forms.Form] = BackupTokenForm
         elif method is not None:
             form_class = method.get_token_form_class()
-            kwargs = method.get_token_form_kwargs(self.request, device)
+            # A method is only found for a device.
+            kwargs = method.get_token_form_kwargs(self.request, cast(Device, device))
         else:
             form_class = AuthenticationTokenForm
         form = form_class(user=user, initial_device=device, data=data, **kwargs)
@@ -137,10 +140,13 @@ class ReauthenticateView(LoginRequiredMixin, View):
         previous = getattr(user, "otp_device", None)
         form = self.token_form(device, data=self.request.POST)
         if form.is_valid():
-            verified = getattr(user, "otp_device", None) or device
+            # Not None: the core token forms set otp_device when valid, and a method's own form
+            # is only used for a device.
+            verified = cast(Device, getattr(user, "otp_device", None) or device)
             flows.complete_with_device(self.request, verified, was_verified=previous is not None)
             return self.redirect_next()
-        user.otp_device = previous  # the form cleared it while checking
+        # The form cleared it while checking (an attribute OTPMiddleware gives request.user).
+        user.otp_device = previous  # type: ignore[union-attr]
         event = token_failure_event(form)
         if event is not None:  # a wrong token, or a throttled device
             emit(self.request, event, device=device, method="token")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from base64 import b32encode
 from binascii import unhexlify
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings as django_settings
@@ -106,7 +106,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     template_name = "two_factor/core/setup.html"
     success_url = "two_factor:setup_complete"
     cancel_url = "two_factor:profile"
-    form_list = [("welcome", WelcomeForm), ("method", MethodForm)]
+    # A list here; each view's own is a dict of steps (formtools' get_initkwargs, then
+    # get_form_list() below): typed for both.
+    form_list: Any = [("welcome", WelcomeForm), ("method", MethodForm)]
     idempotent_dict = {"generator": False, "validation": False}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -190,7 +192,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         data = self.get_setup_data(method) if method is not None else None
         if data is None:
             return None
-        return method.get_device_from_setup_data(self.request, data)
+        return cast(MethodBase, method).get_device_from_setup_data(self.request, data)  # data is None without one
 
     def needs_validation(self) -> bool:
         return self.get_setup_device() is not None
@@ -214,7 +216,8 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     def start_validation(self) -> str | None:
         """Save the method's device unconfirmed and send its challenge (a message, or None)."""
         discard_pending_device(self.request.user, self.storage.data.get(_PENDING))
-        device = save_pending_device(self.request.user, self.get_setup_device())
+        # Called when the next step is the validation, whose condition is that there is one.
+        device = save_pending_device(self.request.user, cast(Device, self.get_setup_device()))
         self.storage.data[_PENDING] = device.persistent_id
         return send_challenge(device, self.request)
 
@@ -272,6 +275,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         context.update(method=self.get_method(), digits=totp_digits(),
                        profile_url=reverse(self.cancel_url),
                        cancel_url=resolve_url(django_settings.LOGIN_REDIRECT_URL))
+        secret: str | None
         if self.steps.current == "generator":
             secret = self.get_secret_key()
             context.update(QR_URL=reverse("two_factor:qr"), secret_key=base32_secret(secret),

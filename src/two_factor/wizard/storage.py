@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import load_backend
 from formtools.wizard.storage.session import SessionStorage
@@ -71,18 +71,6 @@ class LoginStorage(ExtraSessionStorage):
             user.backend = backend_path
         return user
 
-    def _user_with_device(self, pk: str, backend_path: str) -> Any:
-        """The user from the device's row, if that is what the backend would return; else None
-        (then the backend looks the user up itself, and a user it refuses stays refused)."""
-        loaded = load_device_with_user(self.extra_data.get("device"), backend_path)
-        if loaded is None or not loaded.user_can_authenticate:
-            return None
-        user = loaded.device.user
-        if user._meta.pk.value_to_string(user) != pk:
-            return None
-        self.loaded_device = loaded.device
-        return user
-
     @authenticated_user.setter
     def authenticated_user(self, user: Any) -> None:
         if user is None:
@@ -91,3 +79,15 @@ class LoginStorage(ExtraSessionStorage):
             return
         self.data[self.user_pk_key] = user._meta.pk.value_to_string(user)
         self.data[self.user_backend_key] = user.backend
+
+    def _user_with_device(self, pk: str, backend_path: str) -> Any:
+        """The user from the device's row, if that is what the backend would return; else None
+        (then the backend looks the user up itself, and a user it refuses stays refused)."""
+        loaded = load_device_with_user(self.extra_data.get("device"), backend_path)
+        if loaded is None or not loaded.user_can_authenticate:
+            return None
+        user = cast(Device, loaded.device).user  # user_can_authenticate is False without one
+        if user._meta.pk.value_to_string(user) != pk:
+            return None
+        self.loaded_device = loaded.device
+        return user

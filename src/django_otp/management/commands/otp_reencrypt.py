@@ -98,7 +98,7 @@ def rewrite_field(model: type[models.Model], field: SecretField, decrypt: bool =
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand declares a plain str
         # Translated when asked for: argparse cannot format a lazy string.
         return _("Re-encrypts every stored device secret under the newest key of "
                  "OTP_ENCRYPTION_KEYS, or with --decrypt stores them in plain text again.")

@@ -14,7 +14,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_otp.conf import settings
+from django_otp.conf import DEFAULTS, settings
 from django_otp.mixins import commit_fields
 from django_otp.models import (
     CooldownMixin,
@@ -84,6 +84,8 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
                        context)
         html = _render(settings.OTP_EMAIL_BODY_HTML_TEMPLATE,
                        settings.OTP_EMAIL_BODY_HTML_TEMPLATE_PATH, context)
+        if body is None:  # both settings emptied: the package's text, not a mail without its token
+            body = get_template(DEFAULTS["OTP_EMAIL_BODY_TEMPLATE_PATH"]).render(context)
         if html is None:
             self.send_mail(body)
         else:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -61,13 +62,13 @@ class StaticDeviceAdmin(base.DeviceAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(_token_count=Count("token_set"))
 
-    def get_inlines(self, request: HttpRequest, obj: Any) -> list[type[admin.TabularInline]]:
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[type[InlineModelAdmin]]:
         # The tokens are this device's secrets (a device being added has none yet).
         return [] if base.hides_secrets_of(obj) else list(super().get_inlines(request, obj))
 
     @admin.display(description=_("Tokens left"), ordering="_token_count")
     def token_count(self, device: StaticDevice) -> int:
-        return device._token_count
+        return device._token_count  # type: ignore[attr-defined]  # annotated by get_queryset()
 
 
 base.register(StaticDevice, StaticDeviceAdmin)

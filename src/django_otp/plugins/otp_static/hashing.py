@@ -79,5 +79,5 @@ def parse_params(stored: str) -> HashParams | None:
 
 def candidate_hashes(token: str, stored: Iterable[str]) -> list[str]:
     """``token`` hashed once for every distinct set of parameters among ``stored``."""
-    params = {parse_params(value) for value in stored} - {None}
-    return [hash_token(token, p) for p in sorted(params)]  # type: ignore[arg-type]
+    params = {p for p in map(parse_params, stored) if p is not None}
+    return [hash_token(token, p) for p in sorted(params)]

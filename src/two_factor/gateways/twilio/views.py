@@ -12,10 +12,11 @@ where needed) so that ``request.build_absolute_uri()`` gives the URL Twilio sign
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
 from django.conf import settings as django_settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.crypto import salted_hmac
@@ -108,8 +109,9 @@ class TwilioCallApp(View):
     voice = "alice"
     call_token = CallToken()
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method.lower() in self.http_method_names and not self.signature_is_valid(request):
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        # Django sets the method of every request it dispatches (None only on a bare HttpRequest).
+        if cast(str, request.method).lower() in self.http_method_names and not self.signature_is_valid(request):
             return HttpResponseForbidden("This address answers signed requests from Twilio only.")
         return super().dispatch(request, *args, **kwargs)
 

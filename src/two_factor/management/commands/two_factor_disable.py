@@ -9,7 +9,7 @@ from .two_factor_status import find_users
 
 class Command(BaseCommand):
     @property
-    def help(self):
+    def help(self):  # type: ignore[override]  # BaseCommand declares a plain str
         # Translated when asked for: argparse cannot format a lazy string.
         return gettext("Disables two-factor authentication for the given users: removes all their devices.")
 

@@ -11,7 +11,7 @@ from two_factor.models import SecurityEvent, TrustedBrowser
 
 class Command(BaseCommand):
     @property
-    def help(self):
+    def help(self):  # type: ignore[override]  # BaseCommand declares a plain str
         return gettext("Deletes security events older than the given number of days, and trusted "
                        "browsers revoked or expired that long ago.")
 

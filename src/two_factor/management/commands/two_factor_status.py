@@ -20,7 +20,7 @@ def find_users(usernames):
 
 class Command(BaseCommand):
     @property
-    def help(self):
+    def help(self):  # type: ignore[override]  # BaseCommand declares a plain str
         # Translated when asked for: argparse cannot format a lazy string.
         return _("Says for each user whether two-factor authentication is enabled.")
 

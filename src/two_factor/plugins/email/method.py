@@ -7,7 +7,7 @@ and accepts each token once. The address is never shown in full, only masked (``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from .utils import mask_email
 
 if TYPE_CHECKING:
     from django_otp.models import Device
+    from django_otp.plugins.otp_email.models import EmailDevice
 
 __all__ = ["EmailMethod"]
 
@@ -62,14 +63,15 @@ class EmailMethod(MethodBase):
 
     def send_challenge(self, device: Device, request: Any) -> str | None:
         """Mail a token (the device keeps to its cooldown)."""
-        if not device.recipient:
+        # This method is handed the devices it recognizes: EmailDevices (here and below).
+        if not cast("EmailDevice", device).recipient:
             return NothingSent(self.messages["no_address"])
         return device.generate_challenge()
 
     def get_action(self, device: Device) -> Any:
-        return _("Send email to %s") % mask_email(device.recipient)
+        return _("Send email to %s") % mask_email(cast("EmailDevice", device).recipient)
 
     def get_verbose_action(self, device: Device) -> Any:
         return _("We sent you an email at %(email)s, please enter the token we sent.") % {
-            "email": mask_email(device.recipient)}
+            "email": mask_email(cast("EmailDevice", device).recipient)}
 

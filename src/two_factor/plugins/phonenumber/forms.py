@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,7 @@ class PhoneNumberMethodForm(PhoneNumberForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(method.code, method.verbose_name) for method in get_available_phone_methods()]
-        self.fields["method"].choices = choices
+        # self.fields types its values as Field: this one is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["method"]).choices = choices
         if choices:
             self.fields["method"].initial = choices[0][0]

@@ -6,7 +6,7 @@ Each is available when its gateway setting is set (``TWO_FACTOR_SMS_GATEWAY``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,8 @@ from .utils import backup_phones, get_available_phone_methods, mask_phone_number
 
 if TYPE_CHECKING:
     from django_otp.models import Device
+
+    from .models import PhoneDevice
 
 __all__ = ["PhoneMethodBase", "PhoneCallMethod", "SMSMethod"]
 
@@ -56,7 +58,8 @@ class PhoneMethodBase(MethodBase):
         return PhoneDevice(user=request.user, name="default", number=number, method=self.code)
 
     def get_action(self, device: Device) -> Any:
-        return self.action % mask_phone_number(device.number)
+        # A method is asked about the devices it recognizes: a PhoneDevice.
+        return self.action % mask_phone_number(cast("PhoneDevice", device).number)
 
     def get_verbose_action(self, device: Device) -> Any:
         return self.verbose_action

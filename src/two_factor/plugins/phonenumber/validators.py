@@ -48,7 +48,9 @@ def validate_international_phonenumber(value: Any) -> None:
     fields show too.
     """
     if parse_phone_number(value) is None:
-        raise ValidationError(validate_international_phonenumber.message, code="invalid")
+        # A function attribute (as phonenumber_field's validator has): mypy has no type for it.
+        raise ValidationError(validate_international_phonenumber.message,  # type: ignore[attr-defined]
+                              code="invalid")
 
 
-validate_international_phonenumber.message = INVALID_MESSAGE
+validate_international_phonenumber.message = INVALID_MESSAGE  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -93,7 +93,8 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
         if self.steps.current == "validation":
             device = context["device"] = self.get_pending_device()
             method = registry.method_from_device(device) if device is not None else None
-            context["verbose_action"] = method.get_verbose_action(device) if method else None
+            # A method is only found for a device.
+            context["verbose_action"] = method.get_verbose_action(cast(PhoneDevice, device)) if method else None
             context["challenge_failed"] = challenge_failed(kwargs.get("challenge"))
         return context
 

@@ -203,7 +203,8 @@ def passkey_assertion(request: Any, response: str) -> Assertion:
 def response_fields(response: Any) -> tuple[str, str | None] | None:
     """The credential id and user handle (base64url) that a ``get()`` response names."""
     try:
-        data = json.loads(response) if isinstance(response, str) else None
+        # Not a str: None, whose indexing raises the TypeError caught below.
+        data: Any = json.loads(response) if isinstance(response, str) else None
         credential_id = b64encode(b64decode(data["id"]))
         handle = data["response"].get("userHandle")
         handle = b64encode(b64decode(handle)) if handle else None

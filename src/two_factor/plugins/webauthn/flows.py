@@ -74,7 +74,7 @@ def passkey_sign_in(request: Any, response: Any) -> Any:
         otp_verification_failed.send(sender=passkey_sign_in, user=user, device=device)
         emit(request, VERIFICATION_FAILED, user=user, device=device, passkey=True)
         raise CeremonyError("invalid", status=403)
-    user.backend = backend
+    user.backend = backend  # type: ignore[attr-defined]  # as authenticate() marks a user
     complete_sign_in(request, user, device)
     logger.info("Signed in with the passkey %s", device.persistent_id)
     return user

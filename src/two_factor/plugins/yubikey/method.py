@@ -33,7 +33,7 @@ def otp_yubikey_installed() -> bool:
     return apps.is_installed("otp_yubikey")
 
 
-def _device_models() -> tuple[type, ...]:
+def _device_models() -> tuple[type[Device], ...]:
     from otp_yubikey.models import RemoteYubikeyDevice, YubikeyDevice
 
     return RemoteYubikeyDevice, YubikeyDevice

@@ -38,7 +38,9 @@ def device_action(device: Any) -> str:
     from ..method import PhoneCallMethod, SMSMethod
 
     code = getattr(device, "method", None)
-    method_class = {"call": PhoneCallMethod, "sms": SMSMethod}.get(code)
+    # Keyed by any value: a device without a method (None) or an unknown one is not found.
+    method_classes: dict[Any, type[PhoneCallMethod | SMSMethod]] = {"call": PhoneCallMethod, "sms": SMSMethod}
+    method_class = method_classes.get(code)
     if method_class is None:
         raise NotImplementedError(
             f"device_action() knows the phone methods 'sms' and 'call', not {code!r}")

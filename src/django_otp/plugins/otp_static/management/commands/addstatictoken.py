@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -8,7 +10,7 @@ from django_otp.plugins.otp_static.lib import add_static_token
 
 class Command(BaseCommand):
     @property
-    def help(self):
+    def help(self):  # type: ignore[override]  # BaseCommand declares a plain str
         # Translated when asked for: argparse cannot format a lazy string.
         return _("Adds a single static OTP token to the given user, creating a device if needed.")
 
@@ -26,4 +28,5 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist as exc:
             raise CommandError(_('User "%(username)s" does not exist.')
                                % {"username": options["username"]}) from exc
-        self.stdout.write(static_token.plaintext)  # the code, also when stored hashed
+        # The code, also when stored hashed: add_tokens() sets plaintext on the tokens it returns.
+        self.stdout.write(cast(str, static_token.plaintext))
