@@ -4,6 +4,7 @@ import threading
 import time
 from base64 import b32encode
 from binascii import unhexlify
+from datetime import timedelta
 from io import BytesIO
 from types import SimpleNamespace
 from unittest import mock
@@ -11,15 +12,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from django import forms
+from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from django_otp import DEVICE_ID_SESSION_KEY, oath
 from django_otp.oath import TOTP, hotp
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
+from django_otp.test_utils import frozen_now
 from two_factor import forms as two_factor_forms
+from two_factor.flows import setup as setup_flows
 from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
 from two_factor.forms import TOTPDeviceForm
 from two_factor.plugins.registry import MethodBase, registry
@@ -551,3 +557,34 @@ def test_setup_view_get_issuer_names_the_issuer_of_the_typed_url(setup_client, m
     response = post_step(setup_client, "welcome")
     assert parse_qs(urlsplit(response.context["otpauth_url"]).query)["issuer"] == ["Typed Issuer"]
 
+
+
+# The setup tokens' limit per user (flows.setup.claim_setup_send)
+
+
+class StaleReads:
+    """The cache, but ``get`` returns what a request read before another one took over."""
+
+    def __init__(self, cache, stale):
+        self._cache, self._stale = cache, stale
+
+    def get(self, key, default=None):
+        return self._stale
+
+    def __getattr__(self, name):
+        return getattr(self._cache, name)
+
+
+@pytest.mark.django_db
+def test_a_claim_over_by_the_clock_is_taken_over_by_one_request(user, monkeypatch):
+    device = EmailDevice(user=user, name="default", confirmed=False, email="alice@example.com")
+    assert setup_flows.claim_setup_send(device) is None
+    assert setup_flows.claim_setup_send(device) is not None  # within the cooldown
+    claim = cache.get(setup_flows._setup_send_key(device))
+    # A minute on by the site's clock, while the cache still holds the claim; two requests both
+    # read it before either takes it over: one token may go, not two.
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        monkeypatch.setattr(setup_flows, "cache", StaleReads(cache, claim))
+        results = [setup_flows.claim_setup_send(device) for _request in range(2)]
+    assert results[0] is None
+    assert results[1] is not None

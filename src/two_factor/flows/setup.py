@@ -167,12 +167,18 @@ def claim_setup_send(device: Device) -> datetime | None:
     if cache.add(key, current, timeout=cooldown):
         return None
     claimed = cache.get(key)
-    if not isinstance(claimed, int | float) or claimed + cooldown <= current:
+    if not isinstance(claimed, int | float):  # gone since the add: claimed as by anyone
+        taken = cache.add(key, current, timeout=cooldown)
+    elif claimed + cooldown <= current:
         # Over by the site's clock, not yet by the cache's (they differ by moments, or a test
-        # moved the clock on).
-        cache.set(key, current, timeout=cooldown)
-        return None
-    return datetime.fromtimestamp(claimed + cooldown, tz=dt_timezone.utc)
+        # moved the clock on). Of the requests that read this claim, the one that adds the key
+        # named after it takes over (cache.add again): one token goes, not one per request.
+        taken = cache.add(f"{key}:after:{claimed!r}", current, timeout=cooldown)
+        if taken:
+            cache.set(key, current, timeout=cooldown)
+    else:
+        return datetime.fromtimestamp(claimed + cooldown, tz=dt_timezone.utc)
+    return None if taken else datetime.fromtimestamp(current + cooldown, tz=dt_timezone.utc)
 
 
 def release_setup_send(device: Device) -> None:
