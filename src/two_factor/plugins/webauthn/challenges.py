@@ -4,14 +4,22 @@ Each ceremony has a purpose (``register``, ``login``, ``passkey``) and at most o
 flight for it: issuing a new one replaces the old one; checking one takes it out of the session,
 so that the same response cannot be verified twice. A record may also name the user it was
 issued for (and, for a registration, the user handle given to the authenticator).
+
+Taking it out of the session is not enough on its own: two requests of one session each load
+their own copy of it, and a session kept in a cookie (``signed_cookies``) can be sent again with
+the challenge still in it. Many passkeys keep no signature counter, so nothing else would refuse
+the same response twice. So a challenge taken is also claimed in Django's cache, with
+``cache.add`` (atomic in a shared cache such as Redis or Memcached), for as long as it is valid.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from webauthn.helpers import generate_challenge
 
 from .encoding import b64decode, b64encode
@@ -94,6 +102,14 @@ def take(session: Any, purpose: str) -> Challenge | None:
         value = b64decode(record["challenge"])
     except ValueError:
         return None
+    if not _first_use(value):
+        return None
     user, handle = record.get("user"), record.get("user_handle")
     return Challenge(value, user if isinstance(user, str) else None,
                      handle if isinstance(handle, str) else None)
+
+
+def _first_use(value: bytes) -> bool:
+    """Whether this is the first time the challenge ``value`` is taken, by any request."""
+    key = f"two_factor:webauthn-taken:{hashlib.sha256(value).hexdigest()}"
+    return cache.add(key, True, timeout=MAX_AGE)

@@ -19,6 +19,16 @@ def test_issue_and_take_once():
     assert session == {}
 
 
+def test_a_challenge_is_taken_once_even_from_a_copy_of_the_session():
+    # Two requests of one session (each with its own copy), or a cookie session sent again.
+    session = {}
+    value = challenges.issue(session, "passkey")
+    copy = dict(session)
+    assert challenges.take(session, "passkey").value == value
+    assert challenges.take(copy, "passkey") is None
+    assert copy == {}  # taken out of that copy too
+
+
 def test_one_per_purpose():
     session = {}
     register = challenges.issue(session, "register", user=User(1), user_handle="aGFuZGxl")

@@ -215,6 +215,24 @@ def test_uncounted_passkeys_sign_in_again_and_again(client, user):
     assert device.sign_count == 0
 
 
+def test_an_uncounted_passkey_response_is_not_replayed_with_an_old_session_cookie(user, settings):
+    # A session kept in a cookie: the client can send the cookie from before the sign-in again,
+    # with the challenge still in it. The passkey keeps no counter: only the challenge, claimed
+    # once, refuses the same response a second time.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    authenticator = SoftAuthenticator(counting=False, backed_up=True)
+    register_key(user, authenticator)
+    client = Client()
+    response = authenticator.get(fetch_options(client, PASSKEY_OPTIONS))
+    cookie_with_the_challenge = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    sign_in(client, response)
+
+    replaying = Client()
+    replaying.cookies[django_settings.SESSION_COOKIE_NAME] = cookie_with_the_challenge
+    assert sign_in(replaying, response, status=400).json()["code"] == "no_challenge"
+    assert otp_status(replaying)["authenticated"] is False
+
+
 def test_throttled_passkey(client, user, authenticator, key_device):
     key_device.throttle_increment()  # a failure of the key as the second step, say
     good = authenticator.get(fetch_options(client, PASSKEY_OPTIONS))
