@@ -4,14 +4,18 @@ Between the password step and the token step the session keeps only a small dict
 ``extra_data``): the user's session auth hash (it changes with the password) and the persistent
 id of the device asked for a token. The user's pk and backend are kept by ``LoginStorage``, and
 the time of the password step as ``authentication_time`` in the wizard's data (int seconds),
-where django-two-factor-auth kept them. Nothing else: no form data, no password.
+where django-two-factor-auth kept them. Nothing else: no form data, no password. (A session
+kept by the browser also names the attempt, so that it can finish once: ``finish_attempt``.)
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any, cast
 
+from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.signing import BadSignature, SignatureExpired
 from django.utils.crypto import constant_time_compare
 from django.utils.dateformat import time_format
@@ -36,8 +40,8 @@ from .remember import (
     validate_remember_device_cookie,
     well_formed,
 )
+from .session import client_side, renew_session_key
 from .session import login as session_login
-from .session import renew_session_key
 from .setup import claim_setup_send, release_setup_send
 from .summary import SummaryRow, cached_device_summary, device_summary, has_device
 from .trusted import accept_cookie
@@ -247,6 +251,11 @@ def begin(state: dict[str, Any], request: Any, user: Any) -> tuple[Device | None
         # passed it: whoever holds that key would then need the second factor alone. (The
         # sign-in page's GET makes no session, so a sign-in usually starts one here.)
         renew_session_key(request.session)
+    if client_side(request.session):
+        # The browser keeps this state, and can send it again once the sign-in is over:
+        # whoever kept a copy would then need the second factor alone. The attempt is named,
+        # and ``finish_attempt`` lets it finish once.
+        state["attempt"] = secrets.token_urlsafe(16)
     return device, rejected
 
 
@@ -266,7 +275,24 @@ def cancel_reason(state: dict[str, Any], user: Any, started: Any) -> str | None:
     if timeout and (not valid or now() - started > int(timeout)):
         _old_view_module().logger.info(TIMEOUT_LOG_MESSAGE)
         return "timeout"
+    attempt = state.get("attempt")
+    if attempt is not None and cache.get(_attempt_key(attempt)) is not None:
+        return "start_again"  # a sign-in that finished, sent again
     return None
+
+
+def finish_attempt(state: dict[str, Any]) -> bool:
+    """Whether the sign-in in progress may finish now: once, for an attempt that ``begin``
+    named (a session kept by the browser), claimed with ``cache.add`` until it would time out."""
+    attempt = state.get("attempt")
+    if attempt is None:
+        return True
+    lasts = int(settings.TWO_FACTOR_LOGIN_TIMEOUT or 0) or django_settings.SESSION_COOKIE_AGE
+    return cache.add(_attempt_key(attempt), True, timeout=lasts)
+
+
+def _attempt_key(attempt: Any) -> str:
+    return f"two_factor:sign-in-done:{attempt}"
 
 
 # Remember-device cookies

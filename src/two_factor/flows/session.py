@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth import login as auth_login
-from django.contrib.sessions.backends import cached_db, db
+from django.contrib.sessions.backends import cached_db, db, signed_cookies
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.db import connections, router, transaction
 from django.utils.crypto import constant_time_compare, get_random_string
@@ -78,3 +78,9 @@ def _belongs_to(session: Any, user: Any) -> bool:
         return False
     return same_user and constant_time_compare(session.get(HASH_SESSION_KEY, ""),
                                                user.get_session_auth_hash())
+
+
+def client_side(session: Any) -> bool:
+    """Whether the browser keeps ``session`` (``signed_cookies``): it can read it, and send an
+    old copy again, so what must stay secret or happen once cannot rest on it alone."""
+    return isinstance(session, signed_cookies.SessionStore)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+import secrets
 from base64 import b32encode
 from binascii import unhexlify
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
 from django.db import router, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 import django_otp
 from django_otp import crypto
@@ -34,6 +36,7 @@ from ..utils import (
     totp_digits,
 )
 from .devices import device_added, password_only
+from .session import client_side
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -67,11 +70,18 @@ def setup_access(user: Any) -> SetupAccess:
     return SetupAccess.ALLOWED
 
 
+#: How a session kept by the browser holds the secret in progress: a random seed after this
+#: prefix, from which the secret is derived with ``SECRET_KEY`` (see ``get_or_create_secret``).
+_SEED_PREFIX = "seed$"
+
+
 def get_secret(session: SessionBase) -> str | None:
     """The hex secret of the generator being set up, or None (none, or not one of ours)."""
     stored = session.get(SECRET_SESSION_KEY)
     if not isinstance(stored, str):
         return None
+    if stored.startswith(_SEED_PREFIX):
+        return _secret_from_seed(stored[len(_SEED_PREFIX):])
     if crypto.is_encrypted(stored):
         try:
             stored = crypto.decrypt(stored, SECRET_SESSION_KEY)
@@ -84,15 +94,29 @@ def get_or_create_secret(session: SessionBase) -> str:
     """The secret in progress; a new random one when there is none.
 
     With ``OTP_ENCRYPTION_KEYS`` set, the session holds it encrypted, as the device table will:
-    a dump of the session table taken during a setup holds no usable secret either.
+    a dump of the session table taken during a setup holds no usable secret either. Without
+    them, a session that the browser keeps (``signed_cookies``: signed, not encrypted) holds a
+    random seed, and the secret is derived from it with ``SECRET_KEY``: a copy of the cookie
+    must not give the second factor along with the session it is.
     """
     secret = get_secret(session)
-    if secret is None:
+    if secret is not None:
+        return secret
+    if crypto.configured_keys():
         secret = random_hex(_SECRET_BYTES)
-        encrypting = bool(crypto.configured_keys())
-        session[SECRET_SESSION_KEY] = (crypto.encrypt(secret, SECRET_SESSION_KEY) if encrypting
-                                       else secret)
+        session[SECRET_SESSION_KEY] = crypto.encrypt(secret, SECRET_SESSION_KEY)
+    elif client_side(session):
+        seed = secrets.token_urlsafe(16)
+        session[SECRET_SESSION_KEY] = _SEED_PREFIX + seed
+        secret = _secret_from_seed(seed)
+    else:
+        secret = session[SECRET_SESSION_KEY] = random_hex(_SECRET_BYTES)
     return secret
+
+
+def _secret_from_seed(seed: str) -> str:
+    return salted_hmac("two_factor.setup.secret", seed,
+                       algorithm="sha256").hexdigest()[:2 * _SECRET_BYTES]
 
 
 def drop_secret(session: SessionBase) -> None:

@@ -255,6 +255,8 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         verified = step in form_dict or self.storage.extra_data.get("remembered")
         device = (getattr(user, "otp_device", None) or self.get_device(step)) if verified else None
         remembered = device is not None and step not in form_dict  # no token: a cookie vouched
+        if not flows.finish_attempt(self.storage.extra_data):
+            return self.restart("start_again")
         if device is not None and (step == "backup" or remembered):
             emit(self.request, BACKUP_TOKEN_USED if step == "backup" else REMEMBER_COOKIE_USED,
                  user=user, device=device)

@@ -319,8 +319,8 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
 
 @method_decorator(never_cache, name="dispatch")
 class QRGeneratorView(LoginRequiredMixin, View):
-    """The QR code (SVG) of the generator being set up; 404 when no setup is in progress.
-    Anonymous users go to ``LOGIN_URL``."""
+    """The QR code (SVG) of the generator being set up; 404 when no setup is in progress (or
+    the user may not run one: the setup is done, say). Anonymous users go to ``LOGIN_URL``."""
 
     http_method_names = ["get", "head"]
 
@@ -332,7 +332,9 @@ class QRGeneratorView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         secret = get_secret(request.session)
-        if secret is None:
+        # Only while the user may set up a device: a copy of a session from before the setup
+        # finished (a cookie kept, say) does not get the key of the device now in use.
+        if secret is None or setup_access(request.user) is not SetupAccess.ALLOWED:
             raise Http404("No two-factor setup in progress")
         response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
         write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)

@@ -1,0 +1,111 @@
+"""Sessions that the browser keeps (``signed_cookies``): signed, not encrypted, and a client can
+send an old copy again. Neither may give the second factor to whoever kept a copy of a cookie."""
+
+import base64
+import json
+import zlib
+
+import pytest
+from django.conf import settings as django_settings
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.conftest import totp_now
+from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
+
+from .conftest import login_password_only
+from .test_login import URL, current_step, otp_status, post_password, post_token
+from .test_setup import QR, SETUP, post_step, totp_token
+
+COOKIE = django_settings.SESSION_COOKIE_NAME
+REAUTH = "/account/two_factor/reauthenticate/"
+BACKUP_TOKENS = "/account/two_factor/backup/tokens/"
+
+
+@pytest.fixture(autouse=True)
+def cookie_sessions(settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+
+
+def readable(cookie):
+    """What anyone holding a signed_cookies session cookie can read, with no key."""
+    data = cookie.rsplit(":", 2)[0]
+    compressed, data = data.startswith("."), data.lstrip(".")
+    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    return json.loads(zlib.decompress(raw) if compressed else raw)
+
+
+# The setup's secret
+
+
+@pytest.fixture
+def at_the_generator(client, user):
+    """Signed in with a password, at the setup's generator step: (client, secret, cookie)."""
+    login_password_only(client, user)
+    client.get(SETUP)
+    post_step(client, "welcome")
+    return client, get_secret(client.session), client.cookies[COOKIE].value
+
+
+def test_the_cookie_holds_a_seed_not_the_secret(at_the_generator):
+    _client, secret, cookie = at_the_generator
+    stored = readable(cookie)[SECRET_SESSION_KEY]
+    assert stored.startswith("seed$") and secret not in json.dumps(readable(cookie))
+    assert len(secret) == 40 and int(secret, 16) >= 0  # 20 bytes, hex, as the device keeps it
+
+
+def test_the_setup_finishes_with_the_derived_secret(at_the_generator, user):
+    client, secret, _cookie = at_the_generator
+    assert client.get(QR).status_code == 200
+    assert post_step(client, "generator", {"token": totp_token(secret)}).status_code == 302
+    assert TOTPDevice.objects.get(user=user, name="default").key == secret
+    assert otp_status(client)["verified"]
+
+
+def test_a_cookie_kept_from_the_setup_gets_no_key_and_no_verification(at_the_generator, user):
+    client, secret, cookie = at_the_generator
+    post_step(client, "generator", {"token": totp_token(secret)})
+    device = TOTPDevice.objects.get(user=user, name="default")
+
+    client.cookies[COOKIE] = cookie  # a password-only session of a user who now has a device
+    assert client.get(QR).status_code == 404  # the setup is over: the device's key is not drawn
+    assert client.get(BACKUP_TOKENS).status_code == 302
+    # What the cookie holds is no key of the device: its tokens are refused.
+    seed = readable(cookie)[SECRET_SESSION_KEY].removeprefix("seed$")
+    for guess in (seed.encode().hex()[:40], (seed.encode().hex() * 2)[:40]):
+        client.post(REAUTH, {"device": device.persistent_id, "otp_token": totp_token(guess, 1)})
+    assert client.get(BACKUP_TOKENS).status_code == 302
+
+
+# The sign-in
+
+
+def test_the_token_step_sent_again_after_the_sign_in_is_refused(client, default_totp,
+                                                                  backup_device):
+    assert current_step(post_password(client)) == "token"
+    token_step = client.cookies[COOKIE].value
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+    assert client.post("/account/two_factor/logout-everywhere/").status_code == 302
+
+    client.cookies[COOKIE] = token_step  # within the sign-in's timeout, without the password
+    response = post_token(client, "backup01", step="backup")
+    assert current_step(response) == "auth"
+    assert "please start again" in response.content.decode()
+    assert not otp_status(client)["authenticated"]
+    assert backup_device.token_set.filter(token="backup01").exists()  # not even used up
+    client.cookies[COOKIE] = token_step
+    assert current_step(client.post(URL, {"wizard_goto_step": "backup"})) == "auth"
+
+
+def test_a_sign_in_in_progress_goes_on_as_usual(client, default_totp, backup_device):
+    assert current_step(post_password(client)) == "token"
+    assert current_step(client.post(URL, {"wizard_goto_step": "backup"})) == "backup"
+    assert current_step(client.post(URL, {"wizard_goto_step": "token"})) == "token"
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+    assert otp_status(client)["verified"]
+
+
+def test_database_sessions_name_no_attempt(client, default_totp, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    post_password(client)
+    extra = client.session["wizard_login_view"]["extra_data"]
+    assert "attempt" not in extra
