@@ -128,3 +128,19 @@ def test_concurrent_generation_leaves_one_set(user):
     backup_device(user)
     run_at_once(lambda _prepared: generate_backup_tokens(user, 10), n=8)
     assert StaticToken.objects.filter(device__user=user).count() == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first_use", ["page", "generation"])
+def test_concurrent_first_uses_make_one_backup_device(user, first_use):
+    # The page (a GET makes the device) or a generation, twice at once, for a user with none:
+    # one device, or the tokens shown could sit on one that the sign-in never reads.
+    from tests.django_otp.test_concurrency import run_at_once
+
+    action = (lambda _p: backup_device(user)) if first_use == "page" else \
+        (lambda _p: generate_backup_tokens(user, 10))
+    run_at_once(action, n=8)
+    assert StaticDevice.objects.filter(user=user, name="backup").count() == 1
+    if first_use == "generation":
+        assert StaticToken.objects.filter(device__user=user).count() == 10

@@ -10,16 +10,12 @@ import re
 import secrets
 from base64 import b32encode
 from binascii import unhexlify
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
-from django.db import router, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -36,6 +32,7 @@ from ..utils import (
     totp_digits,
 )
 from .devices import device_added, password_only
+from .locks import user_locked
 from .session import client_side
 
 if TYPE_CHECKING:
@@ -164,14 +161,9 @@ def discard_pending_device(user: Any, persistent_id: Any) -> None:
         device.delete()
 
 
-@contextmanager
-def one_setup_at_a_time(user: Any) -> Iterator[None]:
-    """A transaction that holds ``user``'s row locked: the ends of two concurrent setups of one
-    user (a double-clicked "Next") run one after the other."""
-    model = get_user_model()
-    with transaction.atomic(using=router.db_for_write(model)):
-        list(model._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
-        yield
+#: The ends of two concurrent setups of one user (a double-clicked "Next") run one after the
+#: other, under a lock of the user's row.
+one_setup_at_a_time = user_locked
 
 
 def claim_setup_send(device: Device) -> datetime | None:

@@ -1,0 +1,20 @@
+"""The lock that puts one user's concurrent writes in a row: their user row, ``FOR UPDATE``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import router, transaction
+
+
+@contextmanager
+def user_locked(user: Any) -> Iterator[None]:
+    """A transaction that holds ``user``'s row locked (where the database locks rows: on
+    SQLite a write transaction is alone anyway), for what must not happen twice at once."""
+    model = get_user_model()
+    with transaction.atomic(using=router.db_for_write(model)):
+        list(model._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+        yield
