@@ -178,6 +178,17 @@ def test_setup_of_a_first_device_asks_for_the_password(client, user):
     assert client.get(SETUP).status_code == 200
 
 
+def test_the_qr_code_of_a_setup_is_not_drawn_for_a_stale_session(client, user):
+    # The generator step was reached with a fresh proof; the proof then grew old: the setup page
+    # asks for it again, and the QR view no longer draws the secret in progress.
+    login_password_only(client, user)
+    client.get(SETUP)
+    client.post(SETUP, {"setup_view-current_step": "welcome"})
+    assert client.get(reverse("two_factor:qr")).status_code == 200
+    age_session(client)
+    assert client.get(reverse("two_factor:qr")).status_code == 404
+
+
 def test_setup_wizard_post_does_nothing(client, user):
     login_password_only(client, user)
     age_session(client)

@@ -145,7 +145,9 @@ def reauthentication_redirect(request: HttpRequest, next_url: str) -> HttpRespon
     return HttpResponseRedirect(f"{reverse('two_factor:reauthenticate')}?{urlencode(query)}")
 
 
-def _needs_reauthentication(request: HttpRequest) -> bool:
+def needs_reauthentication(request: HttpRequest) -> bool:
+    """Whether ``request``'s signed-in user must prove their identity again before a sensitive
+    action (``TWO_FACTOR_REAUTHENTICATION_AGE`` set, and no proof that recent)."""
     if not reauth.enabled():  # the setting is None: nothing more is read
         return False
     user = getattr(request, "user", None)
@@ -175,7 +177,7 @@ class ReauthenticationRequiredMixin:
                                 super().dispatch, request, *args, **kwargs)  # type: ignore[misc]
 
     def reauthentication_refusal(self, request: HttpRequest) -> HttpResponse | None:
-        if _needs_reauthentication(request):
+        if needs_reauthentication(request):
             return reauthentication_redirect(request, self.get_reauthentication_next_url())
         return None
 
@@ -194,14 +196,14 @@ def reauthentication_required(view_func: Callable[..., Any] | None = None, *,
 
         if iscoroutinefunction(view):
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                if reauth.enabled() and await sync_to_async(_needs_reauthentication)(request):
+                if reauth.enabled() and await sync_to_async(needs_reauthentication)(request):
                     return reauthentication_redirect(request, target(request))
                 return await view(request, *args, **kwargs)
 
             return wraps(view)(async_wrapper)
 
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if _needs_reauthentication(request):
+            if needs_reauthentication(request):
                 return reauthentication_redirect(request, target(request))
             return view(request, *args, **kwargs)
 

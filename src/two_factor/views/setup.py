@@ -44,7 +44,7 @@ from ..forms import DeviceValidationForm, MethodForm
 from ..plugins.registry import MethodBase, MethodNotFoundError, registry
 from ..utils import default_device, safe_next_url, safe_url, totp_digits
 from ..wizard.views import IdempotentSessionWizardView
-from .mixins import ReauthenticationRequiredMixin
+from .mixins import ReauthenticationRequiredMixin, needs_reauthentication
 
 __all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView"]
 
@@ -333,8 +333,10 @@ class QRGeneratorView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         secret = get_secret(request.session)
         # Only while the user may set up a device: a copy of a session from before the setup
-        # finished (a cookie kept, say) does not get the key of the device now in use.
-        if secret is None or setup_access(request.user) is not SetupAccess.ALLOWED:
+        # finished (a cookie kept, say) does not get the key of the device now in use; nor a
+        # session that the setup itself would send to prove its user's identity again.
+        if (secret is None or setup_access(request.user) is not SetupAccess.ALLOWED
+                or needs_reauthentication(request)):
             raise Http404("No two-factor setup in progress")
         response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
         write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
