@@ -27,14 +27,20 @@ PLAIN = (str, int, float, bool, decimal.Decimal, datetime.datetime, datetime.dat
 _compiled: dict[tuple, tuple[str, list[models.Field], list[models.Field]]] = {}
 
 
-def claim(instance: models.Model, condition: models.Q, values: dict[str, Any]) -> int | None:
-    """UPDATE ``instance``'s row with ``values`` where ``condition`` holds; the row count.
+def claim(instance: models.Model, condition: models.Q, values: dict[str, Any],
+          also: dict[str, Any] | None = None) -> int | None:
+    """UPDATE ``instance``'s row with ``values`` where ``condition`` holds, and the columns
+    named in ``also`` have those values; the row count.
 
     None when the shape is not one this module compiles (then nothing was executed).
     """
     lookups = _lookups(condition)
     if lookups is None or not values or not all(map(_plain_or_none, values.values())):
         return None
+    if also:
+        if not all(isinstance(value, PLAIN) for value in also.values()):
+            return None
+        lookups += also.items()
     model = type(instance)
     alias = router.db_for_write(model, instance=instance)
     key = (model, alias, tuple(name for name, _value in lookups), tuple(values))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,16 +137,15 @@ class ThrottlingMixin(_MixinBase):
     # Guesses sent at once all pass ``verify_is_allowed()`` on the state they loaded, before
     # any of them counts its failure. So a right token is claimed only while the row's failure
     # count is still the one this instance saw: once a concurrent guess has failed, the
-    # throttle is read again from the row, and a burst of guesses is worth about one.
+    # throttle is read again from the row, and a burst of guesses is worth about one. (With
+    # throttling off, failures are still counted: the guard is the same, and the retry finds
+    # no lock.)
 
-    def _claim_guard(self) -> Q:
-        guard = super()._claim_guard()
-        if self.pk is None or not self.throttling_enabled:
-            return guard
-        return guard & Q(throttling_failure_count=self.throttling_failure_count)
+    def _claim_guard(self) -> dict[str, Any]:
+        return {**super()._claim_guard(), "throttling_failure_count": self.throttling_failure_count}
 
     def _retry_claim(self) -> bool:
-        if self.pk is None or not self.throttling_enabled:
+        if self.pk is None:
             return super()._retry_claim()
         row = (type(self)._base_manager.filter(pk=self.pk)
                .values_list("throttling_failure_count", "throttling_failure_timestamp").first())

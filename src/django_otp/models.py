@@ -142,10 +142,10 @@ class Device(models.Model):
     def _record_failure(self) -> None:
         """Hook run after a failed verification (the throttling mixin counts it)."""
 
-    def _claim_guard(self) -> Q:
-        """What must still hold in the row for a claim to win, besides the token's own
-        condition (the throttling mixin adds: no failure counted since this instance loaded)."""
-        return models.Q()
+    def _claim_guard(self) -> dict[str, Any]:
+        """Column values that must still be in the row for a claim to win, besides the token's
+        own condition (the throttling mixin's: no failure counted since this instance loaded)."""
+        return {}
 
     def _retry_claim(self) -> bool:
         """After a claim that updated no row: whether it failed only on ``_claim_guard`` and
@@ -179,10 +179,10 @@ class Device(models.Model):
                 setattr(self, name, value)
             return True
         for _attempt in range(2):  # one retry, for an instance whose throttle state was stale
-            guarded = condition & self._claim_guard()
-            rows = claim(self, guarded, values)
+            guard = self._claim_guard()
+            rows = claim(self, condition, values, guard)
             if rows is None:  # a shape claim.py does not compile: the ORM builds the statement
-                rows = type(self)._base_manager.filter(guarded, pk=self.pk).update(**values)
+                rows = type(self)._base_manager.filter(condition, pk=self.pk, **guard).update(**values)
             if rows == 1:
                 for name, value in values.items():
                     setattr(self, name, value)

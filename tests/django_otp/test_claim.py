@@ -84,3 +84,15 @@ def test_device_claims_fall_back_to_the_orm_for_other_shapes(totp_device):
     assert totp_device._claim(Q(last_t__lt=5) | Q(drift=3), last_t=5)
     assert totp_device.last_t == 5 and reload(totp_device).last_t == 5
     assert not totp_device._claim(Q(last_t__lt=5) | Q(drift=3), last_t=6)
+
+
+def test_columns_that_must_still_hold_join_the_condition(totp_device):
+    TOTPDevice.objects.filter(pk=totp_device.pk).update(throttling_failure_count=2)
+    with CaptureQueriesContext(connection) as queries:
+        assert claim(totp_device, Q(last_t__lt=10), {"last_t": 10},
+                     {"throttling_failure_count": 1}) == 0
+        assert claim(totp_device, Q(last_t__lt=10), {"last_t": 10},
+                     {"throttling_failure_count": 2}) == 1
+    assert len(queries) == 2 and "throttling_failure_count" in queries[1]["sql"].split("WHERE")[1]
+    assert reload(totp_device).last_t == 10
+    assert claim(totp_device, Q(), {"last_t": 11}, {"throttling_failure_count": F("drift")}) is None
