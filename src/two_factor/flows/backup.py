@@ -9,7 +9,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.hashing import stored_forms
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
-from .locks import user_locked
+from .locks import lock_user_row, user_locked
 from .summary import cached_device_summary, forget_device_summary
 
 BACKUP_DEVICE_NAME = "backup"
@@ -34,8 +34,13 @@ def _create_backup_device(user: Any) -> StaticDevice:
     """The user's backup device, made now unless a concurrent request just made one: two would
     split the user's tokens between them (the sign-in takes those of the oldest alone)."""
     with user_locked(user):
-        return (_backup_devices(user).first()
-                or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
+        return _first_or_new_backup_device(user)
+
+
+def _first_or_new_backup_device(user: Any) -> StaticDevice:
+    # Under the lock of the user's row: what another request made meanwhile is seen here.
+    return (_backup_devices(user).first()
+            or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
 
 
 def is_backup_device(user: Any, device: Any) -> bool:
@@ -78,7 +83,10 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
     tokens = _distinct_random_tokens(number)
     stored = stored_forms(tokens)
     with transaction.atomic():
-        device = _backup_devices(user).select_for_update().first() or _create_backup_device(user)
+        device = _backup_devices(user).select_for_update().first()
+        if device is None:
+            lock_user_row(user)  # this transaction's: no savepoint
+            device = _first_or_new_backup_device(user)
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     forget_device_summary(user)  # the summary remembered in this request counts the old tokens

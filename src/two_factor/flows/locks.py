@@ -14,7 +14,12 @@ from django.db import router, transaction
 def user_locked(user: Any) -> Iterator[None]:
     """A transaction that holds ``user``'s row locked (where the database locks rows: on
     SQLite a write transaction is alone anyway), for what must not happen twice at once."""
-    model = get_user_model()
-    with transaction.atomic(using=router.db_for_write(model)):
-        list(model._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+    with transaction.atomic(using=router.db_for_write(get_user_model())):
+        lock_user_row(user)
         yield
+
+
+def lock_user_row(user: Any) -> None:
+    """Lock ``user``'s row until the transaction in progress ends (call it inside one)."""
+    model = get_user_model()
+    list(model._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
