@@ -4,6 +4,7 @@
 #   make demo                      the demo site on http://127.0.0.1:8000 (SQLite)
 #   make docs                      the documentation in docs/_build/html (warnings are errors)
 #   make bench                     benchmarks/
+#   make messages                  the translation catalogs, after a user-visible string changed
 
 PY ?= 3
 DJANGO ?= Django>=5.2,<7

@@ -145,8 +145,6 @@ class ThrottlingMixin(_MixinBase):
         return {**super()._claim_guard(), "throttling_failure_count": self.throttling_failure_count}
 
     def _retry_claim(self) -> bool:
-        if self.pk is None:
-            return super()._retry_claim()
         row = (type(self)._base_manager.filter(pk=self.pk)
                .values_list("throttling_failure_count", "throttling_failure_timestamp").first())
         if row is None or row[0] == self.throttling_failure_count:

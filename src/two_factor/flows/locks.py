@@ -12,8 +12,11 @@ from django.db import router, transaction
 
 @contextmanager
 def user_locked(user: Any) -> Iterator[None]:
-    """A transaction that holds ``user``'s row locked (where the database locks rows: on
-    SQLite a write transaction is alone anyway), for what must not happen twice at once."""
+    """A transaction that holds ``user``'s row locked, for what must not happen twice at once.
+
+    SQLite has no row locks (``select_for_update`` is ignored there): it serialises writes, not
+    the read before them, so the guarantee is PostgreSQL's, MySQL's and Oracle's.
+    """
     with transaction.atomic(using=router.db_for_write(get_user_model())):
         lock_user_row(user)
         yield
