@@ -144,3 +144,59 @@ def test_concurrent_first_uses_make_one_backup_device(user, first_use):
     assert StaticDevice.objects.filter(user=user, name="backup").count() == 1
     if first_use == "generation":
         assert StaticToken.objects.filter(device__user=user).count() == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_generation_that_finds_the_device_made_meanwhile_locks_it(user, monkeypatch):
+    # Y finds no device; another request makes one (with tokens) before Y takes the user's lock.
+    # Y then deletes those tokens; Z, generating too, locks the device and deletes the same
+    # tokens. Had Y used the device without locking it, Z would wait for Y's tokens and Y (its
+    # INSERT checks the device row) for Z's lock: a deadlock. Y locks it: Z waits, then goes.
+    import threading
+    import time
+
+    from two_factor.flows import backup as backup_flows
+
+    saw_none, device_made, y_deleted = threading.Event(), threading.Event(), threading.Event()
+    real_lock, real_bulk_create = backup_flows.lock_user_row, StaticToken.objects.bulk_create
+
+    def lock_user_row(locked_user):
+        if threading.current_thread().name == "Y":
+            saw_none.set()
+            assert device_made.wait(10)
+        real_lock(locked_user)
+
+    def bulk_create(objs, *args, **kwargs):
+        if threading.current_thread().name == "Y":
+            y_deleted.set()
+            time.sleep(0.5)  # Z reaches the device (and waits on Y's lock of it)
+        return real_bulk_create(objs, *args, **kwargs)
+
+    monkeypatch.setattr(backup_flows, "lock_user_row", lock_user_row)
+    monkeypatch.setattr(StaticToken.objects, "bulk_create", bulk_create)
+    errors = []
+
+    def generate(wait_for=None):
+        try:
+            if wait_for is not None:
+                assert wait_for.wait(10)
+            generate_backup_tokens(user, 10)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=generate, name="Y"),
+               threading.Thread(target=generate, args=(y_deleted,), name="Z")]
+    threads[0].start()
+    assert saw_none.wait(10)
+    made = StaticDevice.objects.create(user=user, name="backup")
+    made.token_set.create(token="older001")
+    device_made.set()
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert StaticDevice.objects.filter(user=user).count() == 1
+    assert StaticToken.objects.filter(device__user=user).count() == 10

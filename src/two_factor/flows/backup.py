@@ -33,14 +33,9 @@ def backup_device(user: Any, *, create: bool = True,
 def _create_backup_device(user: Any) -> StaticDevice:
     """The user's backup device, made now unless a concurrent request just made one: two would
     split the user's tokens between them (the sign-in takes those of the oldest alone)."""
-    with user_locked(user):
-        return _first_or_new_backup_device(user)
-
-
-def _first_or_new_backup_device(user: Any) -> StaticDevice:
-    # Under the lock of the user's row: what another request made meanwhile is seen here.
-    return (_backup_devices(user).first()
-            or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
+    with user_locked(user):  # what another request made meanwhile is seen here
+        return (_backup_devices(user).first()
+                or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
 
 
 def is_backup_device(user: Any, device: Any) -> bool:
@@ -85,8 +80,12 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
     with transaction.atomic():
         device = _backup_devices(user).select_for_update().first()
         if device is None:
-            lock_user_row(user)  # this transaction's: no savepoint
-            device = _first_or_new_backup_device(user)
+            # Under the lock of the user's row, the device that another request made meanwhile
+            # is seen, and locked like any other (a device used unlocked deadlocks with a
+            # request that locked it first, over the tokens both delete).
+            lock_user_row(user)
+            device = (_backup_devices(user).select_for_update().first()
+                      or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     forget_device_summary(user)  # the summary remembered in this request counts the old tokens
