@@ -190,9 +190,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         form saves its device itself."""
         method = self.get_method()
         data = self.get_setup_data(method) if method is not None else None
-        if data is None:
+        if method is None or data is None:
             return None
-        return cast(MethodBase, method).get_device_from_setup_data(self.request, data)  # data is None without one
+        return method.get_device_from_setup_data(self.request, data)
 
     def needs_validation(self) -> bool:
         return self.get_setup_device() is not None

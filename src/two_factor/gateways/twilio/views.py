@@ -12,7 +12,6 @@ where needed) so that ``request.build_absolute_uri()`` gives the URL Twilio sign
 from __future__ import annotations
 
 import secrets
-from typing import cast
 
 from django.conf import settings as django_settings
 from django.core import signing
@@ -110,8 +109,8 @@ class TwilioCallApp(View):
     call_token = CallToken()
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
-        # Django sets the method of every request it dispatches (None only on a bare HttpRequest).
-        if cast(str, request.method).lower() in self.http_method_names and not self.signature_is_valid(request):
+        method = (request.method or "").lower()  # None only on a bare HttpRequest
+        if method in self.http_method_names and not self.signature_is_valid(request):
             return HttpResponseForbidden("This address answers signed requests from Twilio only.")
         return super().dispatch(request, *args, **kwargs)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from binascii import unhexlify
-from typing import Any, cast
+from typing import Any
 
 from django.db import models
 from django.utils.dateformat import time_format
@@ -168,10 +168,9 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
         except crypto.DecryptionError as error:
             return self._refuse_undecryptable(error)
         except ValueError:  # a key that is not hex (edited by hand): it verifies nothing
-            value, totp = None, None
-        # totp is None only where value is too (a key that is not hex).
-        if value is not None and self._match_step(cast(TOTP, totp), value):
-            matched_t = cast(TOTP, totp).t()
+            totp = None
+        if totp is not None and value is not None and self._match_step(totp, value):
+            matched_t = totp.t()
             # Claim the step: a concurrent request with the same token updates no row.
             return self._claim(models.Q(last_t__lt=matched_t), last_t=matched_t)
         self._record_failure()
