@@ -1,4 +1,5 @@
-"""The catalogs of both apps (Dutch, German, French, Spanish), and guards that every
+"""The catalogs of both apps (Dutch, German, French, Spanish, Italian, Brazilian Portuguese,
+Polish, Russian, Japanese, Simplified Chinese, Swedish, Turkish), and guards that every
 user-visible string is translatable.
 
 The .po files are read by the small parser below (no extra dependency); the compiled .mo files are
@@ -37,6 +38,15 @@ LOCALES = {
     "de": "nplurals=2; plural=(n != 1);",
     "fr": "nplurals=2; plural=(n > 1);",
     "es": "nplurals=3; plural=n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;",
+    "it": "nplurals=2; plural=(n != 1);",
+    "pt_BR": "nplurals=2; plural=(n > 1);",
+    "pl": "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
+    "ru": ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : "
+           "n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"),
+    "ja": "nplurals=1; plural=0;",
+    "zh_Hans": "nplurals=1; plural=0;",
+    "sv": "nplurals=2; plural=(n != 1);",
+    "tr": "nplurals=2; plural=(n > 1);",
 }
 
 
@@ -203,7 +213,7 @@ def test_mo_files_match_the_po_files(app, locale):
             assert compiled.gettext(entry.msgid) == entry.msgstr[0], entry.msgid
         else:
             expected.update({(entry.msgid, n): text for n, text in enumerate(entry.msgstr)})
-            for count in (1, 5):
+            for count in (1, 2, 5):
                 assert compiled.ngettext(entry.msgid, entry.msgid_plural, count) == \
                     entry.msgstr[compiled.plural(count)]
     catalog = {key: value for key, value in compiled._catalog.items() if key != ""}
@@ -307,8 +317,9 @@ def test_management_commands_in_dutch(user, dutch):
 @pytest.mark.parametrize("locale", [code for code in LOCALES if code != "nl"])
 def test_sign_in_pages_and_email_in_each_language(client, user_with_totp, email_device, settings,
                                                    locale):
-    settings.LANGUAGE_CODE = locale
-    with translation.override(locale):
+    language = translation.to_language(locale)  # pt_BR is pt-br, zh_Hans is zh-hans
+    settings.LANGUAGE_CODE = language
+    with translation.override(language):
         login = client.get(reverse("two_factor:login")).content.decode()
         token_step = client.post(reverse("two_factor:login"), {
             "login_view-current_step": "auth", "auth-username": "alice",
@@ -318,7 +329,7 @@ def test_sign_in_pages_and_email_in_each_language(client, user_with_totp, email_
             "Enter your username and password.", "Sign in", "Next",
             "Please enter the token shown by your authenticator app.", "OTP token")}
     assert all(translated[text] != text for text in translated), translated
-    assert f'<html lang="{locale}">' in login
+    assert f'<html lang="{language}">' in login
     for text in ("Enter your username and password.", "Sign in", "Next"):
         assert escape(translated[text]) in login
         assert text not in login

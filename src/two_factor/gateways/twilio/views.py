@@ -130,7 +130,9 @@ class TwilioCallApp(View):
         language = language or django_settings.LANGUAGE_CODE
         pressed = "Digits" in (request.POST if request.method == "POST" else request.GET)
         spoken_language = twilio_language(language)
-        with translation.override(language):
+        # A language Twilio's voices cannot speak (Turkish, say) is read in English, so that the
+        # words and the voice agree.
+        with translation.override(language if spoken_language != FALLBACK_LANGUAGE else "en"):
             context = {
                 "token": ". ".join(plain),  # spoken one digit at a time
                 "digits": list(plain),
