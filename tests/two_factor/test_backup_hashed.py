@@ -4,12 +4,18 @@ generated, then only counted; they sign in through the backup step as before."""
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from two_factor import events
-from two_factor.flows.backup import backup_token_count, generate_backup_tokens
+from two_factor.flows.backup import (
+    backup_token_count,
+    generate_backup_tokens,
+    replace_newest_backup_tokens,
+    take_generation_ticket,
+)
 from two_factor.signals import security_event
 
 from .test_backup_tokens import URL, inserts
@@ -171,3 +177,79 @@ def test_plaintext_codes_from_before_are_counted_not_listed(settings, verified_c
     response = verified_client.get(URL)
     assert response.context["remaining"] == 3
     assert "backup01" not in response.content.decode()
+
+
+# A double click: two generations at once, and the browser shows the second one's answer
+
+
+def test_tickets_rise_and_start_again_when_the_cache_forgot_them(user):
+    first, second = take_generation_ticket(user), take_generation_ticket(user)
+    assert 0 < first < second
+    cache.clear()
+    assert take_generation_ticket(user) == 1
+
+
+def test_an_outrun_generation_writes_nothing(hashing_on, user, backup_device):
+    old = generate_backup_tokens(user, 10)
+    older, newer = take_generation_ticket(user), take_generation_ticket(user)
+    device, codes = replace_newest_backup_tokens(user, 10, older)
+    assert (device, codes) == (backup_device, None)
+    assert backup_device.verify_token(old[0])  # the old codes stand
+    device, codes = replace_newest_backup_tokens(user, 10, newer)
+    assert len(codes) == 10
+    assert backup_token_count(user) == 10
+    assert backup_device.verify_token(codes[0]) and not backup_device.verify_token(old[1])
+
+
+def test_the_newest_generation_stays_whichever_writes_first(hashing_on, user, backup_device):
+    older, newer = take_generation_ticket(user), take_generation_ticket(user)
+    _, shown = replace_newest_backup_tokens(user, 10, newer)  # the second click wins the race
+    assert replace_newest_backup_tokens(user, 10, older)[1] is None
+    assert backup_device.verify_token(shown[0])
+
+
+def test_the_first_click_of_a_double_click_writes_nothing(hashing_on, verified_client, user,
+                                                          backup_device, monkeypatch,
+                                                          generated_events):
+    from two_factor.views import backup as backup_view
+
+    kept = generate_backup_tokens(user, 10)
+
+    def ticket_then_a_second_click(who):
+        ticket = take_generation_ticket(who)
+        take_generation_ticket(who)  # the second click's request begins
+        return ticket
+
+    monkeypatch.setattr(backup_view, "take_generation_ticket", ticket_then_a_second_click)
+    response = verified_client.post(URL)
+    assert response.status_code == 302 and response["Location"] == URL
+    assert backup_device.verify_token(kept[0])
+    assert not generated_events
+
+
+def test_a_single_click_is_not_outrun_by_earlier_ones(hashing_on, verified_client, user):
+    for _ in range(3):
+        take_generation_ticket(user)  # generations that ended long ago
+    response = verified_client.post(URL)
+    assert response.status_code == 200 and len(shown_codes(response)) == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_generations_keep_the_newest_codes(hashing_on, user):
+    from tests.django_otp.test_concurrency import run_at_once
+
+    device = StaticDevice.objects.create(user=user, name="backup")
+
+    def generate(_prepared):
+        ticket = take_generation_ticket(user)
+        return ticket, replace_newest_backup_tokens(user, 10, ticket)[1]
+
+    results = sorted(run_at_once(generate, n=8))
+    newest_ticket, newest_codes = results[-1]
+    assert newest_ticket == 8 and newest_codes is not None
+    assert StaticToken.objects.filter(device=device).count() == 10
+    for _ticket, codes in results[:-1]:
+        assert codes is None or not device.verify_token(codes[0])
+        device.throttle_reset()
+    assert device.verify_token(newest_codes[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 
 from django_otp.plugins.otp_static.hashing import stored_forms
@@ -75,6 +76,50 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
     are stored hashed (one salt for the batch), hashed before the lock is taken: the returned
     list is then the only place where they can be read.
     """
+    device, tokens = _replace(user, number, ticket=None)
+    assert tokens is not None  # only a ticket can be outrun
+    return device, tokens
+
+
+def take_generation_ticket(user: Any) -> int:
+    """This request's place among the user's generations of backup tokens: higher than any
+    taken before it. Pass it to ``replace_newest_backup_tokens``.
+
+    Kept in the cache, counted atomically in a shared one (Redis, Memcached); a local-memory
+    cache counts per process, and two generations at once then both write, as without tickets.
+    """
+    key = _GENERATION_KEY % user.pk
+    for _attempt in range(2):
+        cache.add(key, 0, timeout=_GENERATION_TTL)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between the add and the incr
+            continue
+    return 0  # a cache that keeps nothing: every generation writes
+
+
+def replace_newest_backup_tokens(user: Any, number: int,
+                                 ticket: int) -> tuple[StaticDevice, list[str] | None]:
+    """``replace_backup_tokens``, unless a generation with a higher ``ticket`` has begun: then
+    nothing is written, and the tokens are None.
+
+    A double click sends two generations, and the browser shows the answer to the second.
+    Stored hashed, the codes it shows can be read nowhere else, so they must be the ones that
+    stay: whichever request reaches the lock last, the newest generation is the one written.
+    """
+    return _replace(user, number, ticket=ticket)
+
+
+_GENERATION_KEY = "two_factor:backup-generation:%s"
+_GENERATION_TTL = 300  # a generation's hashing and lock wait take moments
+
+
+def _outrun(user: Any, ticket: int) -> bool:
+    newest = cache.get(_GENERATION_KEY % user.pk)
+    return isinstance(newest, int) and newest > ticket
+
+
+def _replace(user: Any, number: int, ticket: int | None) -> tuple[StaticDevice, list[str] | None]:
     tokens = _distinct_random_tokens(number)
     stored = stored_forms(tokens)
     with transaction.atomic():
@@ -86,6 +131,10 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
             lock_user_row(user)
             device = (_backup_devices(user).select_for_update().first()
                       or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
+        # Read under the lock: a newer generation that wrote first is seen, and one that comes
+        # after this one writes after it.
+        if ticket is not None and _outrun(user, ticket):
+            return device, None
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     forget_device_summary(user)  # the summary remembered in this request counts the old tokens

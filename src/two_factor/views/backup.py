@@ -15,7 +15,7 @@ from django_otp.conf import settings as otp_settings
 from django_otp.plugins.otp_static.models import StaticToken
 
 from ..events import BACKUP_TOKENS_GENERATED, emit
-from ..flows.backup import backup_device, replace_backup_tokens
+from ..flows.backup import backup_device, replace_newest_backup_tokens, take_generation_ticket
 from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
 
@@ -53,7 +53,13 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
         return context
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens)
+        user = self.request.user
+        device, codes = replace_newest_backup_tokens(
+            user, self.number_of_tokens, take_generation_ticket(user))
+        if codes is None:
+            # A newer generation of this user (the second of a double click) writes its codes,
+            # and its answer is the one the browser shows; this one wrote nothing.
+            return redirect(self.success_url)
         emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
         if not otp_settings.OTP_STATIC_HASH_TOKENS:
             return redirect(self.success_url)
