@@ -1,5 +1,4 @@
-"""The catalogs of both apps (Dutch, German, French, Spanish, Italian, Brazilian Portuguese,
-Polish, Russian, Japanese, Simplified Chinese, Swedish, Turkish), and guards that every
+"""The catalogs of both apps (the twenty languages of ``LOCALES``), and guards that every
 user-visible string is translatable.
 
 The .po files are read by the small parser below (no extra dependency); the compiled .mo files are
@@ -47,6 +46,16 @@ LOCALES = {
     "zh_Hans": "nplurals=1; plural=0;",
     "sv": "nplurals=2; plural=(n != 1);",
     "tr": "nplurals=2; plural=(n > 1);",
+    "cs": "nplurals=3; plural=(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2;",
+    "da": "nplurals=2; plural=(n != 1);",
+    "fi": "nplurals=2; plural=(n != 1);",
+    "nb": "nplurals=2; plural=(n != 1);",
+    "ko": "nplurals=1; plural=0;",
+    "uk": ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : "
+           "n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"),
+    "he": "nplurals=2; plural=(n != 1);",
+    "ar": ("nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+           "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"),
 }
 
 
@@ -213,7 +222,7 @@ def test_mo_files_match_the_po_files(app, locale):
             assert compiled.gettext(entry.msgid) == entry.msgstr[0], entry.msgid
         else:
             expected.update({(entry.msgid, n): text for n, text in enumerate(entry.msgstr)})
-            for count in (1, 2, 5):
+            for count in (0, 1, 2, 5, 11, 100):
                 assert compiled.ngettext(entry.msgid, entry.msgid_plural, count) == \
                     entry.msgstr[compiled.plural(count)]
     catalog = {key: value for key, value in compiled._catalog.items() if key != ""}
@@ -329,7 +338,8 @@ def test_sign_in_pages_and_email_in_each_language(client, user_with_totp, email_
             "Enter your username and password.", "Sign in", "Next",
             "Please enter the token shown by your authenticator app.", "OTP token")}
     assert all(translated[text] != text for text in translated), translated
-    assert f'<html lang="{language}">' in login
+    direction = ' dir="rtl"' if translation.get_language_info(language)["bidi"] else ""
+    assert f'<html lang="{language}"{direction}>' in login
     for text in ("Enter your username and password.", "Sign in", "Next"):
         assert escape(translated[text]) in login
         assert text not in login
