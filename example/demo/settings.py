@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "demo.middleware.content_security_policy",  # no inline script or style is needed
 ]
 
 ROOT_URLCONF = "demo.urls"

@@ -225,7 +225,14 @@ def context(browser, demo):
 
 @pytest.fixture
 def page(context):
-    return context.new_page()
+    """A page of the demo, which sends a strict Content-Security-Policy (demo/middleware.py): a
+    script or style that the policy refuses fails the test, even when the page still works."""
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield page
+    assert refused == [], f"the Content-Security-Policy refused: {refused}"
 
 
 # A screenshot of each failed test's page, for the reader.

@@ -17,7 +17,7 @@ const response = { value: "" };
 const message = { textContent: "", hidden: true };
 const messages = { dataset: { unsupported: "UNSUPPORTED", cancelled: "CANCELLED", failed: "FAILED", known: "KNOWN" } };
 let onClick = null;
-const button = { disabled: false, addEventListener: (name, handler) => { onClick = handler; } };
+const button = { disabled: true, addEventListener: (name, handler) => { onClick = handler; } };
 const form = {
   tagName: "FORM", action: "/passkey/login/",
   submit() { report.submitted = true; },
@@ -95,6 +95,7 @@ function ceremony(kind) {
 globalThis.navigator = { credentials: { create: ceremony("create"), get: ceremony("get") } };
 
 require(input.script);
+report.enabledByInit = !button.disabled;
 onClick();
 setTimeout(() => {
   report.value = response.value;

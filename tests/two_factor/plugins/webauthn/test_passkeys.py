@@ -46,6 +46,7 @@ def test_the_sign_in_page_offers_passkeys(client):
     assert "Sign in with a passkey" in page
     assert PASSKEY_OPTIONS in page and PASSKEY_LOGIN in page
     assert "two_factor/js/webauthn.js" in page
+    assert "data-webauthn-start disabled>" in page  # until the script has run
     page = client.get(LOGIN, {"next": "/after/"}).content.decode()
     assert 'name="next" value="/after/"' in page.split(PASSKEY_LOGIN)[1]  # the passkey form has it
 

@@ -37,6 +37,7 @@ def test_registration_through_the_script(client, user, authenticator):
     to_webauthn_step(client)
     options = fetch_options(client, REGISTER_OPTIONS)
     page = run_page("create", options, authenticator.create(options))
+    assert page["enabledByInit"]  # the page sends the button disabled until the script runs
     assert page["checks"] == {"kind": "create", "challenge": True, "userId": True, "ids": []}
     assert page["fetches"][0]["headers"] == {"Accept": "application/json", "X-CSRFToken": "csrf-token"}
     assert page["submitted"] and page["message"] is None

@@ -48,6 +48,7 @@ def setup_client(client, user):
 def test_register_a_security_key(setup_client, user, authenticator):
     page = to_webauthn_step(setup_client).content.decode()
     assert REGISTER_OPTIONS in page and "two_factor/js/webauthn.js" in page
+    assert "data-webauthn-start disabled>" in page  # until the script has run
     response = authenticator.create(fetch_options(setup_client, REGISTER_OPTIONS))
 
     done = post_step(setup_client, "webauthn", {"credential": response})

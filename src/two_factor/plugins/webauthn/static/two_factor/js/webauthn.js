@@ -181,6 +181,7 @@
         return;
       }
       button.addEventListener("click", function () { start(container, button); });
+      button.disabled = false;  // the page sends it disabled: a click before this did nothing
     });
   }
 
