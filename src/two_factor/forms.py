@@ -132,6 +132,14 @@ class DisableForm(forms.Form):
     understand = forms.BooleanField(label=_("Yes, I am sure"))
 
 
+class BackupTokensForm(forms.Form):
+    """The "Generate new tokens" button of the backup tokens page. ``batch`` names the page's
+    generation (``two_factor.flows.backup.new_batch``): sent twice, by a double click, it gives
+    the same tokens."""
+
+    batch = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
 class AuthenticationTokenForm(OTPAuthenticationFormMixin, forms.Form):
     """The sign-in token step: a token of ``initial_device``, and "remember this browser"."""
 

@@ -4,17 +4,17 @@ generated, then only counted; they sign in through the backup step as before."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from two_factor import events
+from two_factor.flows import backup as backup_flows
 from two_factor.flows.backup import (
     backup_token_count,
     generate_backup_tokens,
-    replace_newest_backup_tokens,
-    take_generation_ticket,
+    new_batch,
+    replace_backup_tokens,
 )
 from two_factor.signals import security_event
 
@@ -179,77 +179,100 @@ def test_plaintext_codes_from_before_are_counted_not_listed(settings, verified_c
     assert "backup01" not in response.content.decode()
 
 
-# A double click: two generations at once, and the browser shows the second one's answer
+# A double click: the page's batch sent twice gives the same codes
 
 
-def test_tickets_rise_and_start_again_when_the_cache_forgot_them(user):
-    first, second = take_generation_ticket(user), take_generation_ticket(user)
-    assert 0 < first < second
-    cache.clear()
-    assert take_generation_ticket(user) == 1
+BATCH = re.compile(r'name="batch" value="([^"]+)"')
 
 
-def test_an_outrun_generation_writes_nothing(hashing_on, user, backup_device):
-    old = generate_backup_tokens(user, 10)
-    older, newer = take_generation_ticket(user), take_generation_ticket(user)
-    device, codes = replace_newest_backup_tokens(user, 10, older)
-    assert (device, codes) == (backup_device, None)
-    assert backup_device.verify_token(old[0])  # the old codes stand
-    device, codes = replace_newest_backup_tokens(user, 10, newer)
-    assert len(codes) == 10
+def page_batch(response):
+    (batch,) = BATCH.findall(response.content.decode())
+    return batch
+
+
+def test_the_page_sends_a_new_batch_each_time(hashing_on, verified_client):
+    first = page_batch(verified_client.get(URL))
+    second = page_batch(verified_client.get(URL))
+    assert first != second
+    answer = verified_client.post(URL, {"batch": first})
+    assert page_batch(answer) not in (first, second)  # the button then makes new codes
+
+
+def test_a_double_click_shows_the_codes_that_are_kept(hashing_on, verified_client, user):
+    batch = page_batch(verified_client.get(URL))
+    first = shown_codes(verified_client.post(URL, {"batch": batch}))
+    second = shown_codes(verified_client.post(URL, {"batch": batch}))
+    assert first == second and len(set(first)) == 10
     assert backup_token_count(user) == 10
-    assert backup_device.verify_token(codes[0]) and not backup_device.verify_token(old[1])
+    device = StaticDevice.objects.get(user=user)
+    assert device.verify_token(second[0]) and device.verify_token(second[9])
 
 
-def test_the_newest_generation_stays_whichever_writes_first(hashing_on, user, backup_device):
-    older, newer = take_generation_ticket(user), take_generation_ticket(user)
-    _, shown = replace_newest_backup_tokens(user, 10, newer)  # the second click wins the race
-    assert replace_newest_backup_tokens(user, 10, older)[1] is None
-    assert backup_device.verify_token(shown[0])
+def test_whichever_request_writes_last_the_codes_are_the_same(hashing_on, user, backup_device):
+    batch = new_batch()
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    stored_first = set(backup_device.token_set.values_list("token", flat=True))
+    _, second = replace_backup_tokens(user, 10, batch=batch)
+    assert first == second
+    assert stored_first.isdisjoint(backup_device.token_set.values_list("token", flat=True))
+    assert backup_device.verify_token(first[3])
 
 
-def test_the_first_click_of_a_double_click_writes_nothing(hashing_on, verified_client, user,
-                                                          backup_device, monkeypatch,
-                                                          generated_events):
-    from two_factor.views import backup as backup_view
-
-    kept = generate_backup_tokens(user, 10)
-
-    def ticket_then_a_second_click(who):
-        ticket = take_generation_ticket(who)
-        take_generation_ticket(who)  # the second click's request begins
-        return ticket
-
-    monkeypatch.setattr(backup_view, "take_generation_ticket", ticket_then_a_second_click)
-    response = verified_client.post(URL)
-    assert response.status_code == 302 and response["Location"] == URL
-    assert backup_device.verify_token(kept[0])
-    assert not generated_events
+def test_a_batch_sent_again_later_gets_new_codes(hashing_on, user, backup_device, monkeypatch):
+    batch = new_batch()
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    later = backup_flows.time.time() + backup_flows.BATCH_REPEAT_SECONDS + 1
+    monkeypatch.setattr(backup_flows.time, "time", lambda: later)
+    _, resent = replace_backup_tokens(user, 10, batch=batch)
+    assert set(first).isdisjoint(resent)
+    assert not backup_device.verify_token(first[0])  # a used code does not come back
+    backup_device.throttle_reset()
+    assert backup_device.verify_token(resent[0])
 
 
-def test_a_single_click_is_not_outrun_by_earlier_ones(hashing_on, verified_client, user):
-    for _ in range(3):
-        take_generation_ticket(user)  # generations that ended long ago
-    response = verified_client.post(URL)
-    assert response.status_code == 200 and len(shown_codes(response)) == 10
+@pytest.mark.parametrize("batch", ["", "forged:1abc:xyz", "no-signature"])
+def test_a_batch_that_is_not_ours_gets_random_codes(hashing_on, verified_client, user, batch):
+    answer = verified_client.post(URL, {"batch": batch})
+    again = verified_client.post(URL, {"batch": batch})
+    assert answer.status_code == again.status_code == 200
+    assert len(shown_codes(answer)) == 10 and set(shown_codes(answer)).isdisjoint(shown_codes(again))
+
+
+def test_an_expired_batch_gets_random_codes(hashing_on, user, backup_device, monkeypatch):
+    batch = new_batch()
+    later = backup_flows.time.time() + backup_flows.BATCH_MAX_AGE + 1
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    _, second = replace_backup_tokens(user, 10, batch=batch)
+    assert set(first).isdisjoint(second)
+
+
+def test_another_users_batch_gives_other_codes(hashing_on, user, other_user):
+    batch = new_batch()
+    assert set(replace_backup_tokens(user, 10, batch=batch)[1]).isdisjoint(
+        replace_backup_tokens(other_user, 10, batch=batch)[1])
+
+
+def test_batch_codes_look_like_random_ones(user):
+    _, codes = replace_backup_tokens(user, 10, batch=new_batch())
+    assert all(re.fullmatch(r"[a-z2-7]{8}", code) for code in codes)
+    assert len(set(codes)) == 10
+
+
+def test_a_form_without_a_batch_still_generates(hashing_on, verified_client, user):
+    # An overridden template from before batches posts only the CSRF token.
+    first, second = (shown_codes(verified_client.post(URL)) for _ in range(2))
+    assert len(first) == len(second) == 10 and set(first).isdisjoint(second)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_generations_keep_the_newest_codes(hashing_on, user):
+def test_a_batch_sent_by_eight_requests_at_once_keeps_their_codes(hashing_on, user):
     from tests.django_otp.test_concurrency import run_at_once
 
     device = StaticDevice.objects.create(user=user, name="backup")
-
-    def generate(_prepared):
-        ticket = take_generation_ticket(user)
-        return ticket, replace_newest_backup_tokens(user, 10, ticket)[1]
-
-    results = sorted(run_at_once(generate, n=8))
-    newest_ticket, newest_codes = results[-1]
-    assert newest_ticket == 8 and newest_codes is not None
+    batch = new_batch()
+    results = run_at_once(lambda _prepared: replace_backup_tokens(user, 10, batch=batch)[1], n=8)
+    assert all(codes == results[0] for codes in results)
     assert StaticToken.objects.filter(device=device).count() == 10
-    for _ticket, codes in results[:-1]:
-        assert codes is None or not device.verify_token(codes[0])
-        device.throttle_reset()
-    assert device.verify_token(newest_codes[0])
+    assert device.verify_token(results[0][0])

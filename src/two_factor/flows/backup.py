@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import time
 from typing import Any
 
+from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
 from django_otp.plugins.otp_static.hashing import stored_forms
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import TOKEN_ALPHABET, StaticDevice, StaticToken
 
 from .locks import lock_user_row, user_locked
 from .summary import cached_device_summary, forget_device_summary
@@ -67,7 +72,8 @@ def generate_backup_tokens(user: Any, number: int = 10) -> list[str]:
     return replace_backup_tokens(user, number)[1]
 
 
-def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, list[str]]:
+def replace_backup_tokens(user: Any, number: int = 10, *,
+                          batch: str | None = None) -> tuple[StaticDevice, list[str]]:
     """Replace the user's backup tokens by ``number`` new ones: their device, and the tokens.
 
     The old tokens die in one DELETE, the new ones are written in one INSERT, in one
@@ -75,52 +81,14 @@ def replace_backup_tokens(user: Any, number: int = 10) -> tuple[StaticDevice, li
     once leave ``number`` tokens, not twice as many. With ``OTP_STATIC_HASH_TOKENS`` the tokens
     are stored hashed (one salt for the batch), hashed before the lock is taken: the returned
     list is then the only place where they can be read.
+
+    ``batch`` (from ``new_batch``, sent with the page's form) makes the tokens those of the
+    batch: the requests that send it within ``BATCH_REPEAT_SECONDS`` of its first use (a double
+    click sends two) write and return the same tokens, so whichever the database sees last, the
+    tokens the browser shows are the ones kept. A batch sent later, or not ours, or older than
+    ``BATCH_MAX_AGE``, gets new random tokens, as without one.
     """
-    device, tokens = _replace(user, number, ticket=None)
-    assert tokens is not None  # only a ticket can be outrun
-    return device, tokens
-
-
-def take_generation_ticket(user: Any) -> int:
-    """This request's place among the user's generations of backup tokens: higher than any
-    taken before it. Pass it to ``replace_newest_backup_tokens``.
-
-    Kept in the cache, counted atomically in a shared one (Redis, Memcached); a local-memory
-    cache counts per process, and two generations at once then both write, as without tickets.
-    """
-    key = _GENERATION_KEY % user.pk
-    for _attempt in range(2):
-        cache.add(key, 0, timeout=_GENERATION_TTL)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between the add and the incr
-            continue
-    return 0  # a cache that keeps nothing: every generation writes
-
-
-def replace_newest_backup_tokens(user: Any, number: int,
-                                 ticket: int) -> tuple[StaticDevice, list[str] | None]:
-    """``replace_backup_tokens``, unless a generation with a higher ``ticket`` has begun: then
-    nothing is written, and the tokens are None.
-
-    A double click sends two generations, and the browser shows the answer to the second.
-    Stored hashed, the codes it shows can be read nowhere else, so they must be the ones that
-    stay: whichever request reaches the lock last, the newest generation is the one written.
-    """
-    return _replace(user, number, ticket=ticket)
-
-
-_GENERATION_KEY = "two_factor:backup-generation:%s"
-_GENERATION_TTL = 300  # a generation's hashing and lock wait take moments
-
-
-def _outrun(user: Any, ticket: int) -> bool:
-    newest = cache.get(_GENERATION_KEY % user.pk)
-    return isinstance(newest, int) and newest > ticket
-
-
-def _replace(user: Any, number: int, ticket: int | None) -> tuple[StaticDevice, list[str] | None]:
-    tokens = _distinct_random_tokens(number)
+    tokens = (_batch_tokens(user, batch, number) if batch else None) or _distinct_random_tokens(number)
     stored = stored_forms(tokens)
     with transaction.atomic():
         device = _backup_devices(user).select_for_update().first()
@@ -131,14 +99,54 @@ def _replace(user: Any, number: int, ticket: int | None) -> tuple[StaticDevice, 
             lock_user_row(user)
             device = (_backup_devices(user).select_for_update().first()
                       or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
-        # Read under the lock: a newer generation that wrote first is seen, and one that comes
-        # after this one writes after it.
-        if ticket is not None and _outrun(user, ticket):
-            return device, None
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     forget_device_summary(user)  # the summary remembered in this request counts the old tokens
     return device, tokens
+
+
+#: How long the form of a backup tokens page may generate its batch, and for how long after the
+#: batch's first use it may be sent again and give the same tokens (a double click, a reload).
+BATCH_MAX_AGE = 3600
+BATCH_REPEAT_SECONDS = 30
+_BATCH_SALT = "two_factor.flows.backup.batch"
+
+
+def new_batch() -> str:
+    """A new batch for ``replace_backup_tokens``: a random name, signed and dated."""
+    return signing.TimestampSigner(salt=_BATCH_SALT).sign(secrets.token_urlsafe(16))
+
+
+def _batch_tokens(user: Any, batch: str, number: int) -> list[str] | None:
+    """The tokens of ``batch`` for ``user``, derived from its name with ``SECRET_KEY`` (nothing
+    stores them); None when the batch is not ours, is older than ``BATCH_MAX_AGE``, or was first
+    used more than ``BATCH_REPEAT_SECONDS`` ago. The first use is remembered with ``cache.add``:
+    a shared cache remembers it for every process, ``locmem`` for its own process only.
+    """
+    try:
+        name = signing.TimestampSigner(salt=_BATCH_SALT).unsign(batch, max_age=BATCH_MAX_AGE)
+    except signing.BadSignature:  # expired, or not ours
+        return None
+    seed = f"{user.pk}:{name}"
+    key = "two_factor:backup-batch:" + hashlib.sha256(seed.encode()).hexdigest()
+    now = time.time()
+    if not cache.add(key, now, timeout=BATCH_MAX_AGE):
+        first_use = cache.get(key)
+        if not isinstance(first_use, int | float) or now - first_use > BATCH_REPEAT_SECONDS:
+            return None  # the page was used before: a resent old form gets new tokens
+    return _derived_tokens(seed, number)
+
+
+def _derived_tokens(seed: str, number: int) -> list[str]:
+    tokens: list[str] = []
+    index = 0
+    while len(tokens) < number:
+        digest = salted_hmac(_BATCH_SALT, f"{seed}:{index}", algorithm="sha256").digest()
+        token = "".join(TOKEN_ALPHABET[byte % len(TOKEN_ALPHABET)] for byte in digest[:8])
+        if token not in tokens:
+            tokens.append(token)
+        index += 1
+    return tokens
 
 
 def _backup_devices(user: Any):

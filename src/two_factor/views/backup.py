@@ -15,7 +15,8 @@ from django_otp.conf import settings as otp_settings
 from django_otp.plugins.otp_static.models import StaticToken
 
 from ..events import BACKUP_TOKENS_GENERATED, emit
-from ..flows.backup import backup_device, replace_newest_backup_tokens, take_generation_ticket
+from ..flows.backup import backup_device, new_batch, replace_backup_tokens
+from ..forms import BackupTokensForm
 from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
 
@@ -29,7 +30,7 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
     tokens itself, the only time they are shown.
     """
 
-    form_class = forms.Form
+    form_class = BackupTokensForm
     success_url = "two_factor:backup_tokens"
     template_name = "two_factor/core/backup_tokens.html"
     number_of_tokens = 10
@@ -52,19 +53,21 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
             context["remaining"] = device.token_set.count() if hashed else len(context["tokens"])
         return context
 
+    def get_initial(self) -> dict[str, Any]:
+        return {**super().get_initial(), "batch": new_batch()}
+
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        user = self.request.user
-        device, codes = replace_newest_backup_tokens(
-            user, self.number_of_tokens, take_generation_ticket(user))
-        if codes is None:
-            # A newer generation of this user (the second of a double click) writes its codes,
-            # and its answer is the one the browser shows; this one wrote nothing.
-            return redirect(self.success_url)
+        # A double click sends the page's batch twice: both requests write the same codes, so
+        # the ones the browser shows (the second answer) are the ones kept.
+        device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens,
+                                              batch=form.cleaned_data.get("batch") or None)
         emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
         if not otp_settings.OTP_STATIC_HASH_TOKENS:
             return redirect(self.success_url)
-        # Stored hashed, the codes can be shown only now, in this answer (never cached).
+        # Stored hashed, the codes can be shown only now, in this answer (never cached), with
+        # a form of a new batch: the button then makes new codes, not these again.
         shown = [StaticToken(device=device, token=code) for code in codes]
+        fresh = self.get_form_class()(initial=self.get_initial(), prefix=self.get_prefix())
         return self.render_to_response(self.get_context_data(
-            form=form, device=device, tokens=shown, tokens_shown_once=True,
+            form=fresh, device=device, tokens=shown, tokens_shown_once=True,
             remaining=len(codes)))
