@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from two_factor.gateways.twilio.gateway import Twilio
 from two_factor.gateways.twilio.urls import urlpatterns as tf_twilio_urls
-from two_factor.gateways.twilio.views import CallToken, TwilioCallApp, twilio_language
+from two_factor.gateways.twilio.views import CallToken, TwilioCallApp, call_languages, twilio_language
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
 from . import twilio_stand_in
@@ -376,6 +376,15 @@ def test_spoken_text_is_escaped_for_xml(client, twilio_settings):
 
 # Language
 
+@pytest.mark.parametrize(("code", "languages"), [
+    ("nl", ("nl", "nl-NL")), ("de-at", ("de-at", "de-DE")), ("pt-br", ("pt-br", "pt-BR")),
+    ("en-gb", ("en-gb", "en-GB")), ("en", ("en", "en-US")), ("tr", ("en", "en-US")),
+    ("zh-hant", ("en", "en-US")), ("xx", ("en", "en-US")),
+])
+def test_call_languages(code, languages):
+    assert call_languages(code) == languages
+
+
 @pytest.mark.parametrize(("django_code", "twilio_code"), [
     ("nl", "nl-NL"), ("de", "de-DE"), ("de-at", "de-DE"), ("pt-br", "pt-BR"), ("pt", "pt-PT"),
     ("en-gb", "en-GB"), ("zh-hans", "zh-CN"), ("zh-hant", "zh-TW"), ("nb", "nb-NO"),
@@ -428,6 +437,15 @@ def test_every_shipped_language_that_twilio_speaks_is_spoken(client, twilio_sett
 def test_a_language_without_a_twilio_voice_is_read_in_english(client, twilio_settings, language):
     with translation.override(language):  # shipped, but the default voice does not speak it
         assert not translation.gettext("Goodbye.").startswith("Goodbye")
+    for params in (CALL_PARAMS, {**CALL_PARAMS, "Digits": "1"}):
+        root = twiml(twilio_post(client, call_path(language=language), params))
+        assert {say.get("language") for say in root.iter("Say")} == {"en-US"}
+        assert "Goodbye." in spoken(root)
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "ca", "pt"])
+def test_a_voice_without_our_words_is_english_too(client, twilio_settings, language):
+    # Twilio speaks these; the package has no catalog for them: English words, English voice.
     for params in (CALL_PARAMS, {**CALL_PARAMS, "Digits": "1"}):
         root = twiml(twilio_post(client, call_path(language=language), params))
         assert {say.get("language") for say in root.iter("Say")} == {"en-US"}

@@ -48,6 +48,23 @@ def twilio_language(code: str | None) -> str:
     return TWILIO_LANGUAGES.get(code) or TWILIO_LANGUAGES.get(code.split("-")[0]) or FALLBACK_LANGUAGE
 
 
+def call_languages(code: str) -> tuple[str, str]:
+    """The language of a call's words (a Django code) and of its voice (Twilio's), for a call
+    placed in ``code``: that language when Twilio speaks it and the words are translated into it;
+    else English, in English ("zh-hant" has a voice but no catalog; Turkish a catalog but no
+    voice), so that the words and the voice agree."""
+    spoken = twilio_language(code)
+    if code.lower().startswith("en") or (spoken != FALLBACK_LANGUAGE and _words_translated(code)):
+        return code, spoken
+    return "en", FALLBACK_LANGUAGE
+
+
+def _words_translated(code: str) -> bool:
+    probe = "Goodbye."  # said at the end of every call (two_factor/twilio/*.xml)
+    with translation.override(code):
+        return translation.gettext(probe) != probe
+
+
 class CallToken:
     """Seals a token and a language into a URL-safe value, and opens it again.
 
@@ -129,10 +146,8 @@ class TwilioCallApp(View):
             return HttpResponseBadRequest("This call link is not valid or has expired.")
         language = language or django_settings.LANGUAGE_CODE
         pressed = "Digits" in (request.POST if request.method == "POST" else request.GET)
-        spoken_language = twilio_language(language)
-        # A language Twilio's voices cannot speak (Turkish, say) is read in English, so that the
-        # words and the voice agree.
-        with translation.override(language if spoken_language != FALLBACK_LANGUAGE else "en"):
+        language, spoken_language = call_languages(language)
+        with translation.override(language):
             context = {
                 "token": ". ".join(plain),  # spoken one digit at a time
                 "digits": list(plain),
