@@ -230,6 +230,21 @@ def test_mo_files_match_the_po_files(app, locale):
     assert compiled.info()["language"] == locale
 
 
+def test_django_picks_our_plural_forms(app, locale):
+    """Django merges our catalog with its own for the language, whose plural rule may differ
+    (its Hebrew has four forms, ours two): each of our messages keeps our rule."""
+    path = po_path(app, locale).with_suffix(".mo")
+    with path.open("rb") as fp:
+        compiled = gettext_module.GNUTranslations(fp)
+    plurals = [entry for entry in messages(app, locale) if entry.msgid_plural is not None]
+    assert plurals
+    with translation.override(translation.to_language(locale)):
+        for entry in plurals:
+            for count in (0, 1, 2, 3, 5, 11, 21, 100, 102):
+                assert translation.ngettext(entry.msgid, entry.msgid_plural, count) == \
+                    compiled.ngettext(entry.msgid, entry.msgid_plural, count), (entry.msgid, count)
+
+
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
 def test_catalogs_have_every_string_of_the_source(app, tmp_path, monkeypatch):
     """makemessages finds no msgid that the committed catalog lacks, nor one it no longer uses."""
