@@ -1,4 +1,4 @@
-"""The catalogs of both apps (the twenty languages of ``LOCALES``), and guards that every
+"""The catalogs of both apps (the languages of ``LOCALES``), and guards that every
 user-visible string is translatable.
 
 The .po files are read by the small parser below (no extra dependency); the compiled .mo files are
@@ -56,6 +56,14 @@ LOCALES = {
     "he": "nplurals=2; plural=(n != 1);",
     "ar": ("nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
            "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"),
+    "zh_Hant": "nplurals=1; plural=0;",
+    "pt": "nplurals=2; plural=(n != 1);",
+    "hu": "nplurals=2; plural=(n != 1);",
+    "ro": "nplurals=3; plural=(n==1 ? 0 : (n==0 || (n%100 > 0 && n%100 < 20)) ? 1 : 2);",
+    "sk": "nplurals=3; plural=(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2;",
+    "el": "nplurals=2; plural=(n != 1);",
+    "id": "nplurals=1; plural=0;",
+    "vi": "nplurals=1; plural=0;",
 }
 
 

@@ -51,7 +51,7 @@ def twilio_language(code: str | None) -> str:
 def call_languages(code: str) -> tuple[str, str]:
     """The language of a call's words (a Django code) and of its voice (Twilio's), for a call
     placed in ``code``: that language when Twilio speaks it and the words are translated into it;
-    else English, in English ("zh-hant" has a voice but no catalog; Turkish a catalog but no
+    else English, in English (Catalan has a voice but no catalog; Turkish a catalog but no
     voice), so that the words and the voice agree."""
     spoken = twilio_language(code)
     if code.lower().startswith("en") or (spoken != FALLBACK_LANGUAGE and _words_translated(code)):
