@@ -253,6 +253,18 @@ def test_django_picks_our_plural_forms(app, locale):
                     compiled.ngettext(entry.msgid, entry.msgid_plural, count), (entry.msgid, count)
 
 
+def test_every_model_names_its_plural():
+    """Without ``verbose_name_plural`` Django appends an "s" to the translated singular (the
+    German admin then lists "TOTP-Geräts")."""
+    from django.apps import apps
+
+    ours = [model for model in apps.get_models()
+            if model.__module__.startswith(("django_otp.", "two_factor."))]
+    assert len(ours) >= 8
+    assert [model.__name__ for model in ours
+            if "verbose_name_plural" not in model._meta.original_attrs] == []
+
+
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
 def test_catalogs_have_every_string_of_the_source(app, tmp_path, monkeypatch):
     """makemessages finds no msgid that the committed catalog lacks, nor one it no longer uses."""

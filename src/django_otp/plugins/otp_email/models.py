@@ -34,6 +34,7 @@ class EmailDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
 
     class Meta(SideChannelDevice.Meta):
         verbose_name = gettext_lazy("email device")
+        verbose_name_plural = gettext_lazy("email devices")
 
     def get_throttle_factor(self) -> float:
         return settings.OTP_EMAIL_THROTTLE_FACTOR

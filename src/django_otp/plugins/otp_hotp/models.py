@@ -40,6 +40,7 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("HOTP device")
+        verbose_name_plural = _("HOTP devices")
 
     @property
     def bin_key(self) -> bytes:

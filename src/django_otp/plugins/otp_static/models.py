@@ -44,6 +44,7 @@ class StaticDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("static device")
+        verbose_name_plural = _("static devices")
 
     def get_throttle_factor(self) -> float:
         return settings.OTP_STATIC_THROTTLE_FACTOR
@@ -116,6 +117,7 @@ class StaticToken(models.Model):
 
     class Meta:
         verbose_name = _("static token")
+        verbose_name_plural = _("static tokens")
 
     def __str__(self) -> str:
         # Never the code: the admin lists related objects by their text (a delete confirmation

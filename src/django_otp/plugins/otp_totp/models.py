@@ -51,6 +51,7 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP device")
+        verbose_name_plural = _("TOTP devices")
 
     @property
     def bin_key(self) -> bytes:

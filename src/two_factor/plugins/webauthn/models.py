@@ -55,6 +55,7 @@ class WebauthnDevice(TimestampMixin, ThrottlingMixin, Device):
 
     class Meta(Device.Meta):
         verbose_name = _("WebAuthn device")
+        verbose_name_plural = _("WebAuthn devices")
 
     def get_throttle_factor(self) -> float:
         return settings.TWO_FACTOR_WEBAUTHN_THROTTLE_FACTOR

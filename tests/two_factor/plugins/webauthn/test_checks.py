@@ -52,4 +52,4 @@ def test_the_first_migration_has_the_old_columns(db):
                       "last_used_at", "name", "confirmed", "public_key", "key_handle", "sign_count",
                       "user"]
     ours = sorted(name for app, name in loader.disk_migrations if app == "two_factor_webauthn")
-    assert ours == ["0001_initial", "0100_passkeys"]
+    assert ours == ["0001_initial", "0100_passkeys", "0101_webauthndevice_plural_name"]
