@@ -61,6 +61,8 @@ def test_cookie_dies_with_a_password_change(user, totp_device):
 
 
 def test_cookie_expires(user, totp_device, monkeypatch):
+    start = remember_device_cookie._now()
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: start)  # no real second counts
     cookie = get_remember_device_cookie(user, totp_device.persistent_id)
     later(monkeypatch, AGE - 1)
     assert validate_remember_device_cookie(cookie, user, totp_device.persistent_id) is True
