@@ -509,6 +509,19 @@ def test_within_the_timeout(client, user_with_totp, default_totp, monkeypatch, s
     assert post_token(client, totp_now(default_totp)).status_code == 302
 
 
+def test_the_timeout_counts_whole_seconds(client, user_with_totp, default_totp, monkeypatch,
+                                          settings):
+    # The password step is kept in whole seconds (1000): the clock is read so too, or a sign-in
+    # whose password came at 1000.9 would end at 1060.95, 0.05 s short of its 60 s.
+    from two_factor.flows import login as flows
+
+    settings.TWO_FACTOR_LOGIN_TIMEOUT = 60
+    monkeypatch.setattr(flows, "now", lambda: 1000.9)
+    post_password(client)
+    monkeypatch.setattr(flows, "now", lambda: 1060.95)
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
 def test_timeout_zero_means_none(client, user_with_totp, default_totp, monkeypatch, settings):
     settings.TWO_FACTOR_LOGIN_TIMEOUT = 0
     post_password(client)

@@ -272,7 +272,8 @@ def cancel_reason(state: dict[str, Any], user: Any, started: Any) -> str | None:
         return "changed"
     timeout = settings.TWO_FACTOR_LOGIN_TIMEOUT
     valid = isinstance(started, int | float) and not isinstance(started, bool)
-    if timeout and (not valid or now() - started > int(timeout)):
+    # In whole seconds, as ``started`` is kept: a float clock would end a sign-in up to a second early.
+    if timeout and (not valid or int(now()) - started > int(timeout)):
         _old_view_module().logger.info(TIMEOUT_LOG_MESSAGE)
         return "timeout"
     attempt = state.get("attempt")
