@@ -217,12 +217,16 @@ def test_the_dutch_is_informal_and_uses_one_vocabulary(app):
             assert not re.search(r"twee-?factor|back-?up ?tokens?\b|backup", text, re.I), text
 
 
-def test_mo_files_match_the_po_files(app, locale):
-    """The committed .mo holds exactly the translations of the .po: run compilemessages if not."""
+def compiled_catalog(app: str, locale: str) -> gettext_module.GNUTranslations:
     path = po_path(app, locale).with_suffix(".mo")
     assert path.exists(), f"{path} is missing: run compilemessages"
     with path.open("rb") as fp:
-        compiled = gettext_module.GNUTranslations(fp)
+        return gettext_module.GNUTranslations(fp)
+
+
+def test_mo_files_match_the_po_files(app, locale):
+    """The committed .mo holds exactly the translations of the .po: run compilemessages if not."""
+    compiled = compiled_catalog(app, locale)
     expected = {}
     for entry in messages(app, locale):
         if entry.msgid_plural is None:
@@ -241,9 +245,7 @@ def test_mo_files_match_the_po_files(app, locale):
 def test_django_picks_our_plural_forms(app, locale):
     """Django merges our catalog with its own for the language, whose plural rule may differ
     (its Hebrew has four forms, ours two): each of our messages keeps our rule."""
-    path = po_path(app, locale).with_suffix(".mo")
-    with path.open("rb") as fp:
-        compiled = gettext_module.GNUTranslations(fp)
+    compiled = compiled_catalog(app, locale)
     plurals = [entry for entry in messages(app, locale) if entry.msgid_plural is not None]
     assert plurals
     with translation.override(translation.to_language(locale)):

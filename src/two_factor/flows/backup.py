@@ -40,8 +40,14 @@ def _create_backup_device(user: Any) -> StaticDevice:
     """The user's backup device, made now unless a concurrent request just made one: two would
     split the user's tokens between them (the sign-in takes those of the oldest alone)."""
     with user_locked(user):  # what another request made meanwhile is seen here
-        return (_backup_devices(user).first()
-                or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
+        return _found_or_made(user)
+
+
+def _found_or_made(user: Any, *, lock: bool = False) -> StaticDevice:
+    """Under the lock of the user's row: the backup device another request may just have made
+    (locked too with ``lock``), else a new one."""
+    devices = _backup_devices(user).select_for_update() if lock else _backup_devices(user)
+    return devices.first() or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME)
 
 
 def is_backup_device(user: Any, device: Any) -> bool:
@@ -97,8 +103,7 @@ def replace_backup_tokens(user: Any, number: int = 10, *,
             # is seen, and locked like any other (a device used unlocked deadlocks with a
             # request that locked it first, over the tokens both delete).
             lock_user_row(user)
-            device = (_backup_devices(user).select_for_update().first()
-                      or StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME))
+            device = _found_or_made(user, lock=True)
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=value) for value in stored)
     forget_device_summary(user)  # the summary remembered in this request counts the old tokens
