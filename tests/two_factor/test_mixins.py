@@ -62,8 +62,18 @@ def test_unverified_user_without_device_gets_the_explanation(unverified_client):
     assert response.status_code == 403
     assert [t.name for t in response.templates][0] == "two_factor/core/otp_required.html"
     page = response.content.decode()
-    assert 'href="/account/two_factor/setup/"' in page
+    assert 'href="/account/two_factor/setup/?next=%2Fprotected%2F"' in page
     assert LOGIN not in page
+
+
+def test_the_setup_link_comes_back_to_the_page(unverified_client, user):
+    """Setting up from the explanation ends with the way on to the page that sent the user."""
+    from two_factor.views.setup import SETUP_NEXT_SESSION_KEY
+
+    page = unverified_client.get("/protected/?tab=2").content.decode()
+    assert 'href="/account/two_factor/setup/?next=%2Fprotected%2F%3Ftab%3D2"' in page
+    unverified_client.get("/account/two_factor/setup/?next=%2Fprotected%2F%3Ftab%3D2")
+    assert unverified_client.session[SETUP_NEXT_SESSION_KEY] == "/protected/?tab=2"
 
 
 def test_the_explanation_is_permission_denied_with_a_setup_button(unverified_client):

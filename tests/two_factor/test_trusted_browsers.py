@@ -275,7 +275,10 @@ def test_a_password_only_session_may_not_revoke_or_sign_out_everywhere(
     password_only = Client()
     password_only.force_login(user_with_totp)
     url = revoke_url(browser.key) if url == "revoke-one" else url
-    assert password_only.post(url).status_code == 403
+    response = password_only.post(url)
+    assert response.status_code == 403
+    assert response.templates[0].name == "two_factor/core/otp_required.html"
+    assert 'href="/account/login/?next=/account/two_factor/"' in response.content.decode()
     browser.refresh_from_db()
     assert browser.revoked_at is None
     assert otp_status(owner)["verified"] is True

@@ -108,13 +108,20 @@ class OTPRequiredMixin:
             if verification_url:
                 return redirect_to_login(request.get_full_path(), verification_url,
                                          self.redirect_field_name)
-            context = {"setup_url": reverse("two_factor:setup"),
-                       "has_device": has_device(user),
-                       "login_url": redirect_to_login(request.get_full_path(), self.get_login_url(),
-                                                      self.redirect_field_name).url}
-            return TemplateResponse(request, "two_factor/core/otp_required.html", context,
-                                    status=403)
+            return otp_required_explanation(request, request.get_full_path(),
+                                            self.get_login_url(), self.redirect_field_name)
         return None
+
+
+def otp_required_explanation(request: HttpRequest, back_to: str, login_url: str,
+                             redirect_field_name: str = "next") -> TemplateResponse:
+    """``two_factor/core/otp_required.html`` (403) for a session not verified with a device:
+    the way to sign in with the device, or to set one up, and then back to ``back_to``."""
+    setup_url = reverse("two_factor:setup") + "?" + urlencode({redirect_field_name: back_to})
+    context = {"setup_url": setup_url,
+               "has_device": has_device(request.user),
+               "login_url": redirect_to_login(back_to, login_url, redirect_field_name).url}
+    return TemplateResponse(request, "two_factor/core/otp_required.html", context, status=403)
 
 
 class OTPLoginRequiredMixin(OTPRequiredMixin):

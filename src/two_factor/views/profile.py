@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
@@ -21,7 +20,11 @@ from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
 from ..utils import safe_next_url, success_url_or_home
-from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
+from .mixins import (
+    OTPLoginRequiredMixin,
+    ReauthenticationRequiredMixin,
+    otp_required_explanation,
+)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -78,11 +81,13 @@ class DisableView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView
 
 class SecondFactorSessionMixin(LoginRequiredMixin):
     """Signed in, and verified by a device unless the user has none: a session signed in with
-    the password alone (elsewhere on the site) of a user who has a device gets a 403."""
+    the password alone (elsewhere on the site) of a user who has a device gets the 403 page
+    that explains why, with the way to sign in with the device and back to the profile."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if password_only(request.user):
-            raise PermissionDenied
+            return otp_required_explanation(request, resolve_url("two_factor:profile"),
+                                            resolve_url("two_factor:login"))
         return super().dispatch(request, *args, **kwargs)
 
 
