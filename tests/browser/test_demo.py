@@ -200,11 +200,25 @@ def test_6_security_key_and_passkey(page):
     add_virtual_authenticator(page)
     sign_up(page, username)
 
-    page.goto("/account/two_factor/setup/")
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_label("WebAuthn").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Register your security key").click()
+    needs_script = page.get_by_text("Your browser must run JavaScript to use a security key.")
+    register = page.get_by_role("button", name="Register your security key")
+
+    def to_the_webauthn_step() -> None:
+        page.goto("/account/two_factor/setup/")
+        page.get_by_role("button", name="Next", exact=True).click()
+        page.get_by_label("WebAuthn").check()
+        page.get_by_role("button", name="Next", exact=True).click()
+
+    # Its script blocked (a 404, a policy), the step says why the button does nothing.
+    page.route("**/webauthn.js", lambda route: route.abort())
+    to_the_webauthn_step()
+    expect(needs_script).to_be_visible()
+    expect(register).to_be_disabled()
+    page.unroute("**/webauthn.js")
+
+    to_the_webauthn_step()
+    expect(needs_script).to_be_hidden()
+    register.click()
     expect(page.get_by_role("heading", name="Two-factor authentication is on")).to_be_visible()
     sign_out(page)
 

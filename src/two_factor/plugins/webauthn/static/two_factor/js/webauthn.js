@@ -170,6 +170,9 @@
     document.querySelectorAll("[data-webauthn-supported]").forEach(function (element) {
       element.hidden = !supported;
     });
+    document.querySelectorAll("[data-webauthn-needs-script]").forEach(function (element) {
+      element.hidden = true;  // this script runs
+    });
     document.querySelectorAll("[data-webauthn]").forEach(function (container) {
       var button = container.querySelector("[data-webauthn-start]");
       if (!button) {
