@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_otp import crypto
 from django_otp.fields import SecretField
@@ -124,14 +125,18 @@ class Command(BaseCommand):
                 self.stderr.write(f"{field.secret_context} {error}")
             failed += counts["failed"]
         if failed:
-            raise CommandError(_("%(count)d secret(s) could not be decrypted; see above.")
-                               % {"count": failed})
+            raise CommandError(ngettext("%(count)d secret could not be decrypted; see above.",
+                                        "%(count)d secrets could not be decrypted; see above.",
+                                        failed) % {"count": failed})
 
     def _summary(self, context: str, counts: Counter[str], decrypt: bool) -> str:
-        done = _("decrypted") if decrypt else _("re-encrypted")
-        text = _("%(context)s: %(changed)d %(done)s, %(current)d already right, %(empty)d empty, "
-                 "%(failed)d failed") % {"context": context, "done": done, **{
-                     name: counts[name] for name in ("changed", "current", "empty", "failed")}}
+        # Whole sentences, each count with its own word, for the translators.
+        template = (_("%(context)s: %(changed)d decrypted, %(current)d already right, "
+                      "%(empty)d empty, %(failed)d failed") if decrypt else
+                    _("%(context)s: %(changed)d re-encrypted, %(current)d already right, "
+                      "%(empty)d empty, %(failed)d failed"))
+        text = template % {"context": context, **{
+            name: counts[name] for name in ("changed", "current", "empty", "failed")}}
         if counts["busy"]:
             text += _("; %(busy)d kept changing: run the command again") % {"busy": counts["busy"]}
         return text
