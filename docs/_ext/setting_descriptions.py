@@ -22,10 +22,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "``OTP_ENCRYPTION_KEYS`` is set and false otherwise.",
         "OTP_TOTP_ISSUER":
             "The issuer shown by authenticator apps for TOTP devices: a string, or a callable given "
-            "the device. ``None`` leaves it out of the ``otpauth://`` URL.",
+            "the device. ``None`` leaves it out of ``TOTPDevice.config_url`` (the admin's QR "
+            "code). The setup wizard, which has no device yet, uses it when it is a string, and "
+            "the current site's name otherwise.",
         "OTP_TOTP_IMAGE":
             "URL of an image that some authenticator apps show next to the account (a string, or a "
-            "callable given the device).",
+            "callable given the device), in ``TOTPDevice.config_url`` (the admin's QR code); the "
+            "setup wizard's QR code has none.",
         "OTP_TOTP_SYNC":
             "When true, a TOTP device remembers the clock drift of the tokens it accepts, so that a "
             "phone whose clock is a step off keeps working.",

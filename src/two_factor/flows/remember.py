@@ -1,7 +1,7 @@
 """The "remember this browser" cookie: skips the token step, never the password.
 
 A cookie is ``timestamp:device_hash:user_hash`` where
-- ``timestamp`` is the signing time (base 36),
+- ``timestamp`` is the signing time (base 62, Django's ``b62_encode``),
 - ``device_hash`` is an HMAC of the device's persistent id and the timestamp,
 - ``user_hash`` is an HMAC of the user's pk, password hash, device id and timestamp.
 The data itself is not in the cookie. It dies with a password change (the hash changes), the
