@@ -1,8 +1,9 @@
-"""The tables of two_factor itself: the audit log and the trusted browsers.
+"""The tables of two_factor itself: the audit log, the trusted browsers, and the claims.
 
-Both are written only when their setting is on (``TWO_FACTOR_AUDIT_LOG``,
-``TWO_FACTOR_TRUSTED_BROWSERS``). A device is named by its persistent id and its name at the
-time, as strings: the device may be deleted later, its history stays readable.
+The first two are written only when their setting is on (``TWO_FACTOR_AUDIT_LOG``,
+``TWO_FACTOR_TRUSTED_BROWSERS``); claims by ``two_factor.flows.once``. A device is named by
+its persistent id and its name at the time, as strings: the device may be deleted later, its
+history stays readable.
 """
 
 from __future__ import annotations
@@ -98,3 +99,19 @@ class TrustedBrowser(_WithUserAgent, models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_name or self.device_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Claim(models.Model):
+    """A name that a request claimed, to do something once (``two_factor.flows.once``), kept
+    until ``expires_at``: unlike a cache, the table forgets no claim early."""
+
+    key = models.CharField(_("key"), max_length=64, primary_key=True)  # SHA-256 of the name
+    claimed_at = models.DateTimeField(_("claimed at"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,27 +2,36 @@
 generated, then only counted; they sign in through the backup step as before."""
 
 import re
+import time
+from datetime import timedelta
 
 import pytest
+from django.core import signing
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from two_factor import events
 from two_factor.flows import backup as backup_flows
 from two_factor.flows.backup import (
+    StaleBatch,
     backup_token_count,
     generate_backup_tokens,
     new_batch,
     replace_backup_tokens,
 )
 from two_factor.signals import security_event
+from two_factor.views.backup import BackupTokensView
 
 from .test_backup_tokens import URL, inserts
 from .test_login import STEP, otp_status, post_password, post_token
 from .test_login import URL as LOGIN_URL
 
 CODE = re.compile(r"<code>([a-z0-9]{8})</code>")
+EXPIRED = ("This page had expired, so no new tokens were generated. Press the button again to "
+           "generate them.")
 
 
 @pytest.fixture
@@ -218,33 +227,80 @@ def test_whichever_request_writes_last_the_codes_are_the_same(hashing_on, user, 
     assert backup_device.verify_token(first[3])
 
 
-def test_a_batch_sent_again_later_gets_new_codes(hashing_on, user, backup_device, monkeypatch):
+def later_by(monkeypatch, seconds):
+    """The clock moved on by ``seconds``: for the claims (``timezone.now``) and the signer."""
+    moved, moved_time = timezone.now() + timedelta(seconds=seconds), time.time() + seconds
+    monkeypatch.setattr("django.utils.timezone.now", lambda: moved)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: moved_time)
+
+
+def test_a_batch_sent_again_later_is_refused_and_changes_nothing(hashing_on, user, backup_device,
+                                                                 monkeypatch):
     batch = new_batch()
     _, first = replace_backup_tokens(user, 10, batch=batch)
-    later = backup_flows.time.time() + backup_flows.BATCH_REPEAT_SECONDS + 1
-    monkeypatch.setattr(backup_flows.time, "time", lambda: later)
-    _, resent = replace_backup_tokens(user, 10, batch=batch)
-    assert set(first).isdisjoint(resent)
-    assert not backup_device.verify_token(first[0])  # a used code does not come back
-    backup_device.throttle_reset()
-    assert backup_device.verify_token(resent[0])
+    later_by(monkeypatch, backup_flows.BATCH_REPEAT_SECONDS + 1)
+    with pytest.raises(StaleBatch):
+        replace_backup_tokens(user, 10, batch=batch)
+    assert backup_device.verify_token(first[0]) and backup_token_count(user) == 9
 
 
-@pytest.mark.parametrize("batch", ["", "forged:1abc:xyz", "no-signature"])
-def test_a_batch_that_is_not_ours_gets_random_codes(hashing_on, verified_client, user, batch):
+def test_a_resent_page_never_brings_a_used_code_back(hashing_on, verified_client, user,
+                                                     monkeypatch, generated_events):
+    """The tab that showed the codes, reloaded minutes later (the browser sends the form again):
+    its batch was claimed in the database, which, unlike a cache, forgets no claim early."""
+    batch = page_batch(verified_client.get(URL))
+    codes = shown_codes(verified_client.post(URL, {"batch": batch}))
+    device = StaticDevice.objects.get(user=user, name="backup")
+    assert device.verify_token(codes[0])
+    later_by(monkeypatch, 120)
+    cache.clear()  # another process's locmem, a restart, an eviction
+    generated_events.clear()
+    resent = verified_client.post(URL, {"batch": batch})
+    assert resent.status_code == 200 and shown_codes(resent) == []
+    assert EXPIRED in resent.content.decode()
+    assert page_batch(resent) != batch  # the button now makes new codes
+    assert generated_events == []
+    device.throttle_reset()
+    assert not device.verify_token(codes[0])
+    device.throttle_reset()
+    assert device.verify_token(codes[1]) and backup_token_count(user) == 8
+
+
+def test_the_button_of_a_refused_page_generates(hashing_on, verified_client, user, monkeypatch):
+    batch = page_batch(verified_client.get(URL))
+    verified_client.post(URL, {"batch": batch})
+    later_by(monkeypatch, 120)
+    again = verified_client.post(URL, {"batch": page_batch(verified_client.post(URL, {"batch": batch}))})
+    assert len(shown_codes(again)) == 10 and backup_token_count(user) == 10
+
+
+@pytest.mark.parametrize("batch", ["forged:1abc:xyz", "no-signature",
+                                   signing.TimestampSigner(salt="another").sign("x")])
+def test_a_batch_that_is_not_ours_is_refused(hashing_on, verified_client, user, backup_device, batch):
     answer = verified_client.post(URL, {"batch": batch})
-    again = verified_client.post(URL, {"batch": batch})
-    assert answer.status_code == again.status_code == 200
-    assert len(shown_codes(answer)) == 10 and set(shown_codes(answer)).isdisjoint(shown_codes(again))
+    assert answer.status_code == 200 and shown_codes(answer) == []
+    assert EXPIRED in answer.content.decode()
+    assert backup_device.verify_token("backup01")  # the tokens from before are kept
 
 
-def test_an_expired_batch_gets_random_codes(hashing_on, user, backup_device, monkeypatch):
+def test_an_expired_batch_is_refused(hashing_on, user, backup_device, monkeypatch):
+    """Both clicks of a double click on a page left open too long are refused: given random
+    codes each, the database could keep the first one's while the browser shows the second."""
     batch = new_batch()
-    later = backup_flows.time.time() + backup_flows.BATCH_MAX_AGE + 1
-    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
-    _, first = replace_backup_tokens(user, 10, batch=batch)
-    _, second = replace_backup_tokens(user, 10, batch=batch)
-    assert set(first).isdisjoint(second)
+    later_by(monkeypatch, backup_flows.BATCH_MAX_AGE + 1)
+    for _click in range(2):
+        with pytest.raises(StaleBatch):
+            replace_backup_tokens(user, 10, batch=batch)
+    assert backup_device.verify_token("backup01")
+
+
+def test_a_prefixed_form_of_a_refused_page_keeps_its_prefix(hashing_on, rf, user, monkeypatch):
+    monkeypatch.setattr(BackupTokensView, "prefix", "codes", raising=False)
+    view = BackupTokensView(request=rf.post(URL), kwargs={})
+    view.request.user = user
+    form = view.expired_form()
+    assert form.prefix == "codes" and form.cleaned_data["batch"] != ""
+    assert form.non_field_errors() == [EXPIRED]
 
 
 def test_another_users_batch_gives_other_codes(hashing_on, user, other_user):
@@ -259,9 +315,10 @@ def test_batch_codes_look_like_random_ones(user):
     assert len(set(codes)) == 10
 
 
-def test_a_form_without_a_batch_still_generates(hashing_on, verified_client, user):
+@pytest.mark.parametrize("data", [{}, {"batch": ""}])
+def test_a_form_without_a_batch_still_generates(hashing_on, verified_client, user, data):
     # An overridden template from before batches posts only the CSRF token.
-    first, second = (shown_codes(verified_client.post(URL)) for _ in range(2))
+    first, second = (shown_codes(verified_client.post(URL, data)) for _ in range(2))
     assert len(first) == len(second) == 10 and set(first).isdisjoint(second)
 
 

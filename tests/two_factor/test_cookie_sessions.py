@@ -7,6 +7,8 @@ import zlib
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
@@ -94,6 +96,28 @@ def test_the_token_step_sent_again_after_the_sign_in_is_refused(client, default_
     assert backup_device.token_set.filter(token="backup01").exists()  # not even used up
     client.cookies[COOKIE] = token_step
     assert current_step(client.post(URL, {"wizard_goto_step": "backup"})) == "auth"
+
+
+@pytest.mark.parametrize("cache_backend", ["locmem", "dummy"])
+def test_the_finished_sign_in_is_remembered_by_the_database_not_the_cache(
+        client, default_totp, backup_device, settings, cache_backend):
+    """The claim of a finished sign-in outlives anything the cache does: cleared (an eviction,
+    which anyone can cause by filling it, or a restart), or a ``DummyCache``."""
+    if cache_backend == "dummy":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert current_step(post_password(client)) == "token"
+    token_step = client.cookies[COOKIE].value
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+    assert client.post("/account/two_factor/logout-everywhere/").status_code == 302
+    cache.clear()
+
+    thief = Client()
+    thief.cookies[COOKIE] = token_step
+    assert current_step(thief.post(URL, {"wizard_goto_step": "backup"})) == "auth"
+    thief.cookies[COOKIE] = token_step
+    response = post_token(thief, "backup01", step="backup")
+    assert current_step(response) == "auth" and not otp_status(thief)["authenticated"]
+    assert backup_device.token_set.filter(token="backup01").exists()
 
 
 def test_a_sign_in_in_progress_goes_on_as_usual(client, default_totp, backup_device):

@@ -839,7 +839,9 @@ def test_queries_without_database_sessions(measured_client, default_totp, settin
         measured_client.get(URL)
     with django_assert_max_num_queries(3):
         assert current_step(post_password(measured_client)) == "token"
-    with django_assert_max_num_queries(3):
+    # 3, and the attempt's claim (``flows.once``): a SELECT (not finished yet?) and an INSERT,
+    # in a savepoint here (2 statements more), as the test runs in a transaction.
+    with django_assert_max_num_queries(7):
         assert post_token(measured_client, totp_now(default_totp)).status_code == 302
 
 

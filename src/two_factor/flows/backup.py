@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from typing import Any
 
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from django_otp.plugins.otp_static.hashing import stored_forms
 from django_otp.plugins.otp_static.models import TOKEN_ALPHABET, StaticDevice, StaticToken
 
+from . import once
 from .locks import lock_user_row, user_locked
 from .summary import cached_device_summary, forget_device_summary
 
@@ -92,9 +91,10 @@ def replace_backup_tokens(user: Any, number: int = 10, *,
     batch: the requests that send it within ``BATCH_REPEAT_SECONDS`` of its first use (a double
     click sends two) write and return the same tokens, so whichever the database sees last, the
     tokens the browser shows are the ones kept. A batch sent later, or not ours, or older than
-    ``BATCH_MAX_AGE``, gets new random tokens, as without one.
+    ``BATCH_MAX_AGE``, raises ``StaleBatch`` and changes nothing. Without a batch the tokens
+    are random.
     """
-    tokens = (_batch_tokens(user, batch, number) if batch else None) or _distinct_random_tokens(number)
+    tokens = _batch_tokens(user, batch, number) if batch else _distinct_random_tokens(number)
     stored = stored_forms(tokens)
     with transaction.atomic():
         device = _backup_devices(user).select_for_update().first()
@@ -117,28 +117,36 @@ BATCH_REPEAT_SECONDS = 30
 _BATCH_SALT = "two_factor.flows.backup.batch"
 
 
+class StaleBatch(Exception):
+    """A batch that may make no tokens: older than ``BATCH_MAX_AGE``, not ours, or first used
+    more than ``BATCH_REPEAT_SECONDS`` ago (a page sent again long after: its tokens may have
+    been used or replaced since, and must not come back)."""
+
+
 def new_batch() -> str:
     """A new batch for ``replace_backup_tokens``: a random name, signed and dated."""
     return signing.TimestampSigner(salt=_BATCH_SALT).sign(secrets.token_urlsafe(16))
 
 
-def _batch_tokens(user: Any, batch: str, number: int) -> list[str] | None:
+def _batch_tokens(user: Any, batch: str, number: int) -> list[str]:
     """The tokens of ``batch`` for ``user``, derived from its name with ``SECRET_KEY`` (nothing
-    stores them); None when the batch is not ours, is older than ``BATCH_MAX_AGE``, or was first
-    used more than ``BATCH_REPEAT_SECONDS`` ago. The first use is remembered with ``cache.add``:
-    a shared cache remembers it for every process, ``locmem`` for its own process only.
+    stores them). Raises ``StaleBatch`` for a batch that may make none. The first use is claimed
+    in the database (``flows.once``), for ``BATCH_MAX_AGE``: longer than the batch is valid,
+    so no resent page finds it forgotten.
+
+    A batch is refused rather than given random tokens: of two requests with their own tokens
+    the database may keep the first one's, while the browser shows the second answer.
     """
     try:
         name = signing.TimestampSigner(salt=_BATCH_SALT).unsign(batch, max_age=BATCH_MAX_AGE)
     except signing.BadSignature:  # expired, or not ours
-        return None
+        raise StaleBatch from None
     seed = f"{user.pk}:{name}"
-    key = "two_factor:backup-batch:" + hashlib.sha256(seed.encode()).hexdigest()
-    now = time.time()
-    if not cache.add(key, now, timeout=BATCH_MAX_AGE):
-        first_use = cache.get(key)
-        if not isinstance(first_use, int | float) or now - first_use > BATCH_REPEAT_SECONDS:
-            return None  # the page was used before: a resent old form gets new tokens
+    claim_name = f"two_factor:backup-batch:{seed}"
+    if not once.claim(claim_name, BATCH_MAX_AGE):
+        first_use = once.claimed_at(claim_name)
+        if first_use is None or (timezone.now() - first_use).total_seconds() > BATCH_REPEAT_SECONDS:
+            raise StaleBatch
     return _derived_tokens(seed, number)
 
 

@@ -15,7 +15,6 @@ import secrets
 from typing import Any, cast
 
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.signing import BadSignature, SignatureExpired
 from django.utils.crypto import constant_time_compare
 from django.utils.dateformat import time_format
@@ -33,7 +32,7 @@ from ..events import VERIFIED, emit
 from ..plugins.registry import registry
 from ..signals import user_verified
 from ..utils import default_device, is_verified
-from . import backup, reauth
+from . import backup, once, reauth
 from .remember import (
     of_no_format,
     remember_cookie_items,
@@ -277,19 +276,20 @@ def cancel_reason(state: dict[str, Any], user: Any, started: Any) -> str | None:
         _old_view_module().logger.info(TIMEOUT_LOG_MESSAGE)
         return "timeout"
     attempt = state.get("attempt")
-    if attempt is not None and cache.get(_attempt_key(attempt)) is not None:
+    if attempt is not None and once.claimed_at(_attempt_key(attempt)) is not None:
         return "start_again"  # a sign-in that finished, sent again
     return None
 
 
 def finish_attempt(state: dict[str, Any]) -> bool:
     """Whether the sign-in in progress may finish now: once, for an attempt that ``begin``
-    named (a session kept by the browser), claimed with ``cache.add`` until it would time out."""
+    named (a session kept by the browser), claimed in the database (``flows.once``) for as
+    long as the sign-in could go on."""
     attempt = state.get("attempt")
     if attempt is None:
         return True
     lasts = int(settings.TWO_FACTOR_LOGIN_TIMEOUT or 0) or django_settings.SESSION_COOKIE_AGE
-    return cache.add(_attempt_key(attempt), True, timeout=lasts)
+    return once.claim(_attempt_key(attempt), lasts)
 
 
 def _attempt_key(attempt: Any) -> str:

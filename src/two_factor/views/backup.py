@@ -8,6 +8,7 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
 
@@ -15,7 +16,7 @@ from django_otp.conf import settings as otp_settings
 from django_otp.plugins.otp_static.models import StaticToken
 
 from ..events import BACKUP_TOKENS_GENERATED, emit
-from ..flows.backup import backup_device, new_batch, replace_backup_tokens
+from ..flows.backup import StaleBatch, backup_device, new_batch, replace_backup_tokens
 from ..forms import BackupTokensForm
 from .mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 
@@ -59,8 +60,11 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
     def form_valid(self, form: forms.Form) -> HttpResponse:
         # A double click sends the page's batch twice: both requests write the same codes, so
         # the ones the browser shows (the second answer) are the ones kept.
-        device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens,
-                                              batch=form.cleaned_data.get("batch") or None)
+        try:
+            device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens,
+                                                  batch=form.cleaned_data.get("batch") or None)
+        except StaleBatch:
+            return self.form_invalid(self.expired_form())
         emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
         if not otp_settings.OTP_STATIC_HASH_TOKENS:
             return redirect(self.success_url)
@@ -71,3 +75,14 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
         return self.render_to_response(self.get_context_data(
             form=fresh, device=device, tokens=shown, tokens_shown_once=True,
             remaining=len(codes)))
+
+    def expired_form(self) -> forms.Form:
+        """The form of a page that was open too long or sent again: a new batch, and why
+        nothing was generated."""
+        prefix = self.get_prefix()
+        form = self.get_form_class()(data={f"{prefix}-batch" if prefix else "batch": new_batch()},
+                                     prefix=prefix)
+        form.full_clean()
+        form.add_error(None, _("This page had expired, so no new tokens were generated. Press "
+                               "the button again to generate them."))
+        return form

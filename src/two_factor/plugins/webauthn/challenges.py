@@ -8,20 +8,19 @@ issued for (and, for a registration, the user handle given to the authenticator)
 Taking it out of the session is not enough on its own: two requests of one session each load
 their own copy of it, and a session kept in a cookie (``signed_cookies``) can be sent again with
 the challenge still in it. Many passkeys keep no signature counter, so nothing else would refuse
-the same response twice. So a challenge taken is also claimed in Django's cache, with
-``cache.add`` (atomic in a shared cache such as Redis or Memcached), for as long as it is valid.
+the same response twice. So a challenge taken is also claimed in the database
+(``two_factor.flows.once``), for as long as it is valid.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from webauthn.helpers import generate_challenge
 
+from ...flows import once
 from .encoding import b64decode, b64encode
 
 SESSION_KEY = "two_factor_webauthn"
@@ -111,5 +110,4 @@ def take(session: Any, purpose: str) -> Challenge | None:
 
 def _first_use(value: bytes) -> bool:
     """Whether this is the first time the challenge ``value`` is taken, by any request."""
-    key = f"two_factor:webauthn-taken:{hashlib.sha256(value).hexdigest()}"
-    return cache.add(key, True, timeout=MAX_AGE)
+    return once.claim(f"two_factor:webauthn-taken:{b64encode(value)}", MAX_AGE)

@@ -4,6 +4,8 @@ import pytest
 
 from two_factor.plugins.webauthn import challenges
 
+pytestmark = pytest.mark.django_db  # a challenge taken is claimed in the database
+
 
 class User:
     def __init__(self, pk):

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
 from django.test import Client
 
 from two_factor.plugins.webauthn import challenges
@@ -216,10 +217,13 @@ def test_uncounted_passkeys_sign_in_again_and_again(client, user):
     assert device.sign_count == 0
 
 
-def test_an_uncounted_passkey_response_is_not_replayed_with_an_old_session_cookie(user, settings):
+@pytest.mark.parametrize("cache_cleared", [False, True])
+def test_an_uncounted_passkey_response_is_not_replayed_with_an_old_session_cookie(
+        user, settings, cache_cleared):
     # A session kept in a cookie: the client can send the cookie from before the sign-in again,
     # with the challenge still in it. The passkey keeps no counter: only the challenge, claimed
-    # once, refuses the same response a second time.
+    # once in the database, refuses the same response a second time; a cache cleared meanwhile
+    # (an eviction, which anyone can cause by filling it, or a restart) changes nothing.
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     authenticator = SoftAuthenticator(counting=False, backed_up=True)
     register_key(user, authenticator)
@@ -227,6 +231,8 @@ def test_an_uncounted_passkey_response_is_not_replayed_with_an_old_session_cooki
     response = authenticator.get(fetch_options(client, PASSKEY_OPTIONS))
     cookie_with_the_challenge = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     sign_in(client, response)
+    if cache_cleared:
+        cache.clear()
 
     replaying = Client()
     replaying.cookies[django_settings.SESSION_COOKIE_NAME] = cookie_with_the_challenge
