@@ -31,16 +31,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with an empty cache: user ids come round again, and the limit on setup
-    tokens (two_factor.flows.setup.claim_setup_send) is kept there."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 @pytest.fixture
 def make_user(db):
     def make(username="alice", password="secret-password", **extra):

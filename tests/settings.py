@@ -70,6 +70,8 @@ if os.environ.get("TWOFOLD_DB") == "postgres":
     }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# A second database, only for the tests that route two_factor's claims to it (test_once).
+DATABASES["claims"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

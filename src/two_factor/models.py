@@ -106,8 +106,9 @@ class Claim(models.Model):
     until ``expires_at``: unlike a cache, the table forgets no claim early."""
 
     key = models.CharField(_("key"), max_length=64, primary_key=True)  # SHA-256 of the name
-    claimed_at = models.DateTimeField(_("claimed at"))
-    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    # Unix times, as the signed values and sessions they go with keep them (no time zone).
+    claimed_at = models.FloatField(_("claimed at"))
+    expires_at = models.FloatField(_("expires at"), db_index=True)
 
     class Meta:
         verbose_name = _("claim")

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection
@@ -22,6 +23,7 @@ from two_factor.flows.backup import (
     new_batch,
     replace_backup_tokens,
 )
+from two_factor.forms import BackupTokensForm
 from two_factor.signals import security_event
 from two_factor.views.backup import BackupTokensView
 
@@ -294,13 +296,46 @@ def test_an_expired_batch_is_refused(hashing_on, user, backup_device, monkeypatc
     assert backup_device.verify_token("backup01")
 
 
-def test_a_prefixed_form_of_a_refused_page_keeps_its_prefix(hashing_on, rf, user, monkeypatch):
-    monkeypatch.setattr(BackupTokensView, "prefix", "codes", raising=False)
-    view = BackupTokensView(request=rf.post(URL), kwargs={})
-    view.request.user = user
-    form = view.expired_form()
-    assert form.prefix == "codes" and form.cleaned_data["batch"] != ""
-    assert form.non_field_errors() == [EXPIRED]
+class ConfirmingForm(BackupTokensForm):
+    """A site's form: a box of its own."""
+
+    confirm = forms.BooleanField(label="The old codes stop working")
+
+
+def test_a_refused_page_keeps_a_sites_form_as_it_was_sent(hashing_on, verified_client, monkeypatch):
+    monkeypatch.setattr(BackupTokensView, "form_class", ConfirmingForm)
+    monkeypatch.setattr(BackupTokensView, "prefix", "codes")
+    answer = verified_client.post(URL, {"codes-batch": "forged", "codes-confirm": "on"})
+    form = answer.context["form"]
+    assert form.prefix == "codes" and form.non_field_errors() == [EXPIRED]
+    assert list(form.errors) == ["__all__"]  # the box was ticked: no error of its own
+    assert form["confirm"].value() is True
+    again = verified_client.post(URL, {"codes-batch": form["batch"].value(), "codes-confirm": "on"})
+    assert len(shown_codes(again)) == 10
+
+
+@pytest.mark.parametrize("ahead, repeat", [(10, True), (-10, True), (40, False), (-40, False)])
+def test_the_repeat_window_counts_either_side_of_the_clock(hashing_on, user, monkeypatch, ahead,
+                                                            repeat):
+    """A first use recorded by a server whose clock is ahead: a double click within the window
+    either way, else refused (as a page sent again late)."""
+    batch = new_batch()
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    monkeypatch.setattr(backup_flows.once, "claimed_at", lambda name: time.time() + ahead)
+    if repeat:
+        assert replace_backup_tokens(user, 10, batch=batch)[1] == first
+    else:
+        with pytest.raises(StaleBatch):
+            replace_backup_tokens(user, 10, batch=batch)
+
+
+def test_a_first_use_that_this_transaction_cannot_see_is_a_first_use(hashing_on, user, monkeypatch):
+    """In a REPEATABLE READ transaction, the claim a concurrent request made is refused to this
+    one's INSERT yet not seen by its SELECT: a double click, not a page sent again."""
+    batch = new_batch()
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    monkeypatch.setattr(backup_flows.once, "claimed_at", lambda name: None)
+    assert replace_backup_tokens(user, 10, batch=batch)[1] == first
 
 
 def test_another_users_batch_gives_other_codes(hashing_on, user, other_user):

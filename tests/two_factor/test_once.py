@@ -1,5 +1,6 @@
 """``two_factor.flows.once``: a name claimed once, in the database, until its claim expires."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -31,13 +32,22 @@ def test_the_table_keeps_a_hash_of_the_name_not_the_name():
     assert len(key) == 64 and "secret" not in key
 
 
-def test_claimed_at_is_the_time_of_the_claim_that_lasts(monkeypatch):
+def test_claimed_at_is_the_unix_time_of_the_claim_that_lasts(monkeypatch):
     assert once.claimed_at("a") is None
-    before = timezone.now()
+    before = time.time()
     once.claim("a", 60)
-    assert before <= once.claimed_at("a") <= timezone.now()
+    assert before <= once.claimed_at("a") <= time.time()
     moved_on(monkeypatch, 61)
     assert once.claimed_at("a") is None
+
+
+def test_without_time_zones_the_clock_is_still_unix_time(settings):
+    """With USE_TZ = False Django's clock is naive local time, which repeats an hour when the
+    clocks go back: claims keep the Unix time all the same."""
+    settings.USE_TZ = False
+    before = time.time()
+    once.claim("a", 60)
+    assert before <= once.claimed_at("a") <= time.time()
 
 
 def test_an_expired_claim_is_taken_over(monkeypatch):
@@ -46,7 +56,7 @@ def test_an_expired_claim_is_taken_over(monkeypatch):
     assert once.claim("a", 60) is False
     moved = moved_on(monkeypatch, 61)
     assert once.claim("a", 60) is True
-    assert once.claimed_at("a") == moved and once.claim("a", 60) is False
+    assert once.claimed_at("a") == moved.timestamp() and once.claim("a", 60) is False
 
 
 def test_a_refused_claim_leaves_the_callers_transaction_usable():
@@ -67,6 +77,28 @@ def test_a_claim_now_and_then_deletes_the_expired_rows(monkeypatch):
     monkeypatch.setattr(once.secrets, "randbelow", lambda n: 0)
     once.claim("newer", 60)
     assert Claim.objects.count() == 2  # "new" and "newer"
+
+
+class ClaimsElsewhere:
+    """A router that keeps the claims in a database of their own."""
+
+    def db_for_write(self, model, **hints):
+        return "claims" if model is Claim else None
+
+    db_for_read = db_for_write
+
+
+@pytest.mark.django_db(databases=["default", "claims"])
+def test_a_refused_claim_in_a_transaction_of_the_claims_database(settings):
+    """The savepoint is taken on the database the router gives: on another one, a refused
+    INSERT would break the transaction (ATOMIC_REQUESTS, say) it happens in."""
+    settings.DATABASE_ROUTERS = [ClaimsElsewhere()]
+    with transaction.atomic(using="claims"):
+        assert once.claim("a", 60) is True
+        assert once.claim("a", 60) is False
+        assert once.claim("b", 60) is True
+    assert Claim.objects.using("claims").count() == 2
+    assert not Claim.objects.using("default").exists()
 
 
 @pytest.mark.postgres

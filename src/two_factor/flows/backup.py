@@ -6,8 +6,7 @@ import secrets
 from typing import Any
 
 from django.core import signing
-from django.db import transaction
-from django.utils import timezone
+from django.db import router, transaction
 from django.utils.crypto import salted_hmac
 
 from django_otp.plugins.otp_static.hashing import stored_forms
@@ -96,7 +95,7 @@ def replace_backup_tokens(user: Any, number: int = 10, *,
     """
     tokens = _batch_tokens(user, batch, number) if batch else _distinct_random_tokens(number)
     stored = stored_forms(tokens)
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(StaticToken)):
         device = _backup_devices(user).select_for_update().first()
         if device is None:
             # Under the lock of the user's row, the device that another request made meanwhile
@@ -144,8 +143,10 @@ def _batch_tokens(user: Any, batch: str, number: int) -> list[str]:
     seed = f"{user.pk}:{name}"
     claim_name = f"two_factor:backup-batch:{seed}"
     if not once.claim(claim_name, BATCH_MAX_AGE):
+        # Claimed before. Not seen (None): by a concurrent request whose claim a REPEATABLE READ
+        # transaction does not show, a first use too. Either side of the clock: servers differ.
         first_use = once.claimed_at(claim_name)
-        if first_use is None or (timezone.now() - first_use).total_seconds() > BATCH_REPEAT_SECONDS:
+        if first_use is not None and abs(once.now() - first_use) > BATCH_REPEAT_SECONDS:
             raise StaleBatch
     return _derived_tokens(seed, number)
 

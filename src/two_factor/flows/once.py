@@ -2,11 +2,14 @@
 
 What must happen once but has no row of its own to update conditionally: a sign-in that the
 browser keeps in its session cookie (it could send the finished one again), a WebAuthn challenge
-(two requests of one session could both take it), a backup codes page (its first use). The claim
-is one INSERT into a table whose primary key is the name's hash: of two requests at once, the
-database lets one in. A cache would do it in one call too, but a cache may forget a claim
-early (an eviction, which anyone can cause by filling it, a restart, ``DummyCache``), and a
-forgotten claim lets the thing happen twice.
+(two requests of one session could both take it), a backup codes page (its first use), the one
+token per cooldown of the setup wizards. The claim is one INSERT into a table whose primary key
+is the name's hash: of two requests at once, the database lets one in. A cache would do it in one
+call too, but a cache may forget a claim early (an eviction, which anyone can cause by filling
+it, a restart, ``DummyCache``), and a forgotten claim lets the thing happen twice.
+
+Times are Unix times (``now()``), as the signed values and sessions they go with keep them: no
+time zone, and no hour lost or gained when local clocks change.
 
 A claim lasts until its ``expires_at``; after that the name may be claimed again. Expired rows
 are deleted now and then by a claim (one in ``PRUNE_ONE_IN``).
@@ -16,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+import time
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from ..models import Claim
@@ -27,32 +31,49 @@ from ..models import Claim
 PRUNE_ONE_IN = 64
 
 
+def now() -> float:
+    """The Unix time: Django's clock (``timezone.now``, which tests can move), but with
+    ``USE_TZ = False`` that clock is naive local time, ambiguous for an hour a year: then
+    ``time.time()``."""
+    return timezone.now().timestamp() if settings.USE_TZ else time.time()
+
+
 def claim(name: str, lasts: float) -> bool:
     """Claim ``name`` for ``lasts`` seconds: True for the first request that does, False
     while an earlier claim of it lasts. One INSERT; an expired claim is taken over."""
-    key = _key(name)
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=lasts)
-    if _inserted(key, now, expires_at):
+    key, at = _key(name), now()
+    if _inserted(key, at, at + lasts):
         if secrets.randbelow(PRUNE_ONE_IN) == 0:
-            Claim.objects.filter(expires_at__lte=now).delete()
+            Claim.objects.filter(expires_at__lte=at).delete()
         return True
     # Taken: by a claim that lasts, or by one that is over. Of two requests that delete the
     # same expired row, one inserts again and the other finds the key taken.
-    deleted, _by_model = Claim.objects.filter(key=key, expires_at__lte=now).delete()
-    return bool(deleted) and _inserted(key, now, expires_at)
+    deleted, _by_model = Claim.objects.filter(key=key, expires_at__lte=at).delete()
+    return bool(deleted) and _inserted(key, at, at + lasts)
 
 
-def claimed_at(name: str) -> datetime | None:
-    """When the claim of ``name`` that lasts was made, or None when there is none."""
-    return (Claim.objects.filter(key=_key(name), expires_at__gt=timezone.now())
+def claimed_at(name: str) -> float | None:
+    """When (Unix time) the claim of ``name`` that lasts was made, or None when there is none
+    that this request can see (in a REPEATABLE READ transaction, one made by a concurrent
+    request may be refused to ``claim`` yet not be seen here)."""
+    return (Claim.objects.filter(key=_key(name), expires_at__gt=now())
             .values_list("claimed_at", flat=True).first())
 
 
-def _inserted(key: str, now: datetime, expires_at: datetime) -> bool:
+def release(name: str) -> None:
+    """End the claim of ``name`` now (what it guarded did not happen after all)."""
+    Claim.objects.filter(key=_key(name)).delete()
+
+
+def _inserted(key: str, claimed_at: float, expires_at: float) -> bool:
+    using = router.db_for_write(Claim)
     try:
-        with transaction.atomic():  # a savepoint: the caller's transaction goes on after a refusal
-            Claim.objects.create(key=key, claimed_at=now, expires_at=expires_at)
+        if transaction.get_connection(using).in_atomic_block:
+            # A savepoint: the caller's transaction goes on after a refusal.
+            with transaction.atomic(using=using):
+                Claim.objects.using(using).create(key=key, claimed_at=claimed_at, expires_at=expires_at)
+        else:  # autocommit: a refused INSERT leaves nothing to undo
+            Claim.objects.using(using).create(key=key, claimed_at=claimed_at, expires_at=expires_at)
     except IntegrityError:
         return False
     return True

@@ -15,8 +15,6 @@ from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.sites.shortcuts import get_current_site
-from django.core.cache import cache
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 import django_otp
@@ -31,6 +29,7 @@ from ..utils import (
     is_verified,
     totp_digits,
 )
+from . import once
 from .devices import device_added, password_only
 from .locks import user_locked
 from .session import client_side
@@ -172,34 +171,28 @@ def claim_setup_send(device: Device) -> datetime | None:
 
     Each number or address typed into a setup wizard makes a new device, whose own cooldown
     starts afresh, and each session or restart of the wizard makes another: so the limit is the
-    user's, kept in the cache. ``cache.add`` claims it, atomically in a shared cache such as
-    Redis or Memcached (a local-memory cache keeps it per process). Nothing is locked while the
-    token is sent, and ``release_setup_send`` gives the claim back when nothing could be sent.
+    user's, claimed in the database for the cooldown (``flows.once``). Nothing is locked while
+    the token is sent, and ``release_setup_send`` gives the claim back when nothing could be
+    sent.
     """
     cooldown = _cooldown(device)
     if not cooldown:
         return None
-    key, current = _setup_send_key(device), timezone.now().timestamp()
-    if cache.add(key, current, timeout=cooldown):
+    name = _setup_send_key(device)
+    if once.claim(name, cooldown):
         return None
-    claimed = cache.get(key)
-    if not isinstance(claimed, int | float):  # gone since the add: claimed as by anyone
-        taken = cache.add(key, current, timeout=cooldown)
-    elif claimed + cooldown <= current:
-        # Over by the site's clock, not yet by the cache's (they differ by moments, or a test
-        # moved the clock on). Of the requests that read this claim, the one that adds the key
-        # named after it takes over (cache.add again): one token goes, not one per request.
-        taken = cache.add(f"{key}:after:{claimed!r}", current, timeout=cooldown)
-        if taken:
-            cache.set(key, current, timeout=cooldown)
-    else:
-        return datetime.fromtimestamp(claimed + cooldown, tz=dt_timezone.utc)
-    return None if taken else datetime.fromtimestamp(current + cooldown, tz=dt_timezone.utc)
+    claimed_at = once.claimed_at(name)
+    if claimed_at is None:  # over since the claim was refused: claimed as by anyone
+        if once.claim(name, cooldown):
+            return None
+        claimed_at = once.now()
+    return datetime.fromtimestamp(claimed_at + cooldown, tz=dt_timezone.utc)
 
 
 def release_setup_send(device: Device) -> None:
+    """Give back the claim of ``claim_setup_send`` (nothing was sent)."""
     if _cooldown(device):
-        cache.delete(_setup_send_key(device))
+        once.release(_setup_send_key(device))
 
 
 def _cooldown(device: Device) -> float:

@@ -14,8 +14,8 @@ class Migration(migrations.Migration):
             name='Claim',
             fields=[
                 ('key', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='key')),
-                ('claimed_at', models.DateTimeField(verbose_name='claimed at')),
-                ('expires_at', models.DateTimeField(db_index=True, verbose_name='expires at')),
+                ('claimed_at', models.FloatField(verbose_name='claimed at')),
+                ('expires_at', models.FloatField(db_index=True, verbose_name='expires at')),
             ],
             options={
                 'verbose_name': 'claim',

@@ -64,7 +64,7 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
             device, codes = replace_backup_tokens(self.request.user, self.number_of_tokens,
                                                   batch=form.cleaned_data.get("batch") or None)
         except StaleBatch:
-            return self.form_invalid(self.expired_form())
+            return self.form_invalid(self.expired_form(form))
         emit(self.request, BACKUP_TOKENS_GENERATED, device=device)
         if not otp_settings.OTP_STATIC_HASH_TOKENS:
             return redirect(self.success_url)
@@ -76,12 +76,12 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
             form=fresh, device=device, tokens=shown, tokens_shown_once=True,
             remaining=len(codes)))
 
-    def expired_form(self) -> forms.Form:
-        """The form of a page that was open too long or sent again: a new batch, and why
-        nothing was generated."""
-        prefix = self.get_prefix()
-        form = self.get_form_class()(data={f"{prefix}-batch" if prefix else "batch": new_batch()},
-                                     prefix=prefix)
+    def expired_form(self, form: forms.Form) -> forms.Form:
+        """``form`` of a page that was open too long or sent again, bound again to what it
+        was sent with but a new batch, and saying why nothing was generated."""
+        data = form.data.copy()
+        data[form.add_prefix("batch")] = new_batch()
+        form = self.get_form_class()(**{**self.get_form_kwargs(), "data": data})
         form.full_clean()
         form.add_error(None, _("This page had expired, so no new tokens were generated. Press "
                                "the button again to generate them."))
