@@ -79,7 +79,7 @@ class BackupTokensView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, For
     def expired_form(self, form: forms.Form) -> forms.Form:
         """``form`` of a page that was open too long or sent again, bound again to what it
         was sent with but a new batch, and saying why nothing was generated."""
-        data = form.data.copy()
+        data = self.request.POST.copy()  # what the form was bound to (get_form_kwargs)
         data[form.add_prefix("batch")] = new_batch()
         form = self.get_form_class()(**{**self.get_form_kwargs(), "data": data})
         form.full_clean()
