@@ -22,6 +22,9 @@ class WebauthnWidget(forms.Widget):
     starts the ceremony, and a place for its errors. ``ceremony`` is ``create`` or ``get``."""
 
     template_name = "two_factor/webauthn/widget.html"
+    # A group named by its legend: a label would name the hidden input, or (for the button)
+    # replace the button's own words.
+    use_fieldset = True
     labels = {"create": _("Register your security key"), "get": _("Use your security key")}
     options_urls = {"create": "two_factor:webauthn_register_options",
                     "get": "two_factor:webauthn_login_options"}

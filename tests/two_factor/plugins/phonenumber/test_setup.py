@@ -1,5 +1,6 @@
 """Setting up a phone as the default device, through the setup wizard."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,13 @@ def to_number_step(client, method):
     response = post_step(client, "method", {"method": method})
     assert current_step(response) == method
     return response
+
+
+def test_the_methods_are_a_fieldset_named_by_its_legend(setup_client):
+    assert current_step(setup_client.get(SETUP)) == "welcome"
+    page = post_step(setup_client, "welcome").content.decode()
+    assert re.search(r'<fieldset class="field">\s*<legend>Method</legend>', page)
+    assert '<label>Method' not in page
 
 
 @pytest.mark.parametrize(("method", "kind"), [("sms", "SMS"), ("call", "call")])

@@ -14,10 +14,14 @@ function toText(buffer) {
 
 const report = { fetches: [], submitted: false, message: null, location: null, checks: {} };
 const response = { value: "" };
-const message = { textContent: "", hidden: true };
+const message = { textContent: "" };
 const messages = { dataset: { unsupported: "UNSUPPORTED", cancelled: "CANCELLED", failed: "FAILED", known: "KNOWN" } };
 let onClick = null;
-const button = { disabled: true, addEventListener: (name, handler) => { onClick = handler; } };
+const button = {
+  disabled: true, focused: false,
+  addEventListener: (name, handler) => { onClick = handler; },
+  focus() { this.focused = true; },
+};
 const form = {
   tagName: "FORM", action: "/passkey/login/",
   submit() { report.submitted = true; },
@@ -99,7 +103,8 @@ report.enabledByInit = !button.disabled;
 onClick();
 setTimeout(() => {
   report.value = response.value;
-  report.message = message.hidden ? null : message.textContent;
+  report.message = message.textContent || null;
   report.buttonDisabled = button.disabled;
+  report.buttonFocused = button.focused;
   process.stdout.write(JSON.stringify(report));
 }, 50);

@@ -70,6 +70,7 @@ def test_a_cancelled_ceremony_shows_a_message(client):
     options = fetch_options(client, PASSKEY_OPTIONS)
     page = run_page("passkey", options, error="NotAllowedError")
     assert (page["message"], page["value"], page["buttonDisabled"]) == ("CANCELLED", "", False)
+    assert page["buttonFocused"] is True  # disabled while it ran, it lost the focus: given back
 
 
 def test_a_server_error_is_shown(client):

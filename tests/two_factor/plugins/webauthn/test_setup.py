@@ -1,6 +1,7 @@
 """Registering a security key in the setup wizard, through the test client."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -61,6 +62,18 @@ def test_register_a_security_key(setup_client, user, authenticator):
     assert otp_status(setup_client) == {"authenticated": True, "verified": True,
                                         "device": device.persistent_id}
     assert challenges.SESSION_KEY not in setup_client.session
+
+
+def test_the_key_is_a_fieldset_named_by_its_legend(setup_client):
+    """A label would name the hidden input (or, pointed at the button, replace its words)."""
+    page = to_webauthn_step(setup_client).content.decode()
+    assert re.search(r'<fieldset class="field" aria-describedby="id_webauthn-credential_helptext">'
+                     r'\s*<legend>Security key</legend>', page)
+    assert "<label" not in page.split("<fieldset", 1)[1].split("</fieldset>", 1)[0]
+    refused = post_step(setup_client, "webauthn").content.decode()  # nothing sent: required
+    assert ('aria-describedby="id_webauthn-credential_helptext id_webauthn-credential_error"'
+            in refused)
+    assert 'id="id_webauthn-credential_error"' in refused
 
 
 def test_registration_options(setup_client, user):

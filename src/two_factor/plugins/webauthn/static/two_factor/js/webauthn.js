@@ -114,8 +114,9 @@
   function showMessage(container, text) {
     var element = container.querySelector("[data-webauthn-message]");
     if (element) {
+      // Only the text changes: a live region that is itself shown and hidden again is not
+      // announced by every screen reader.
       element.textContent = text || "";
-      element.hidden = !text;
     }
   }
 
@@ -162,6 +163,7 @@
       .catch(function (error) {
         showMessage(container, errorMessage(container, error));
         button.disabled = false;
+        button.focus();  // disabled, it lost the focus: give it back, next to the message
       });
   }
 

@@ -1,0 +1,47 @@
+"""Errors a screen reader reads with their field: the form's own errors (a wrong password or
+token) are an alert region that the required fields point at (``two_factor_forms``)."""
+
+import re
+
+from tests.conftest import totp_now
+
+from .test_login import STEP, URL, post_password, post_token
+
+
+def tag(page, name):
+    (found,) = re.findall(rf'<input[^>]* name="{name}"[^>]*>', page)
+    return found
+
+
+def test_a_wrong_password_describes_both_fields(client, user):
+    page = client.post(URL, {STEP: "auth", "auth-username": "alice", "auth-password": "wrong"}
+                       ).content.decode()
+    assert re.search(r'<div id="auth-errors" role="alert"><ul class="errorlist nonfield">', page)
+    for name in ("auth-username", "auth-password"):
+        assert 'aria-invalid="true"' in tag(page, name)
+        assert 'aria-describedby="auth-errors"' in tag(page, name)
+
+
+def test_a_wrong_token_describes_the_token_field_not_the_checkbox(client, default_totp, settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = 3600  # the "remember this browser" box is shown
+    post_password(client)
+    page = post_token(client, "000000").content.decode()
+    assert '<div id="token-errors" role="alert">' in page
+    token = tag(page, "token-otp_token")
+    assert 'aria-invalid="true"' in token and 'aria-describedby="token-errors"' in token
+    assert "aria-" not in tag(page, "token-remember")
+
+
+def test_a_page_without_errors_marks_nothing(client, default_totp):
+    page = post_password(client).content.decode()
+    assert "aria-invalid" not in page and "-errors" not in page
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+
+
+def test_a_field_error_keeps_djangos_own_description(client, default_totp):
+    """An empty token: the field's own error (Django's ``_error`` id) and the form's."""
+    post_password(client)
+    page = post_token(client, "").content.decode()
+    described = re.search(r'aria-describedby="([^"]+)"', tag(page, "token-otp_token")).group(1)
+    assert described.split() == ["id_token-otp_token_error", "token-errors"]
+    assert 'id="id_token-otp_token_error"' in page
