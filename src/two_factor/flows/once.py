@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import IntegrityError, router, transaction
@@ -67,12 +68,11 @@ def release(name: str) -> None:
 
 def _inserted(key: str, claimed_at: float, expires_at: float) -> bool:
     using = router.db_for_write(Claim)
+    # In a transaction, a savepoint: the caller's transaction goes on after a refusal. In
+    # autocommit, none: a refused INSERT leaves nothing to undo.
+    in_transaction = transaction.get_connection(using).in_atomic_block
     try:
-        if transaction.get_connection(using).in_atomic_block:
-            # A savepoint: the caller's transaction goes on after a refusal.
-            with transaction.atomic(using=using):
-                Claim.objects.using(using).create(key=key, claimed_at=claimed_at, expires_at=expires_at)
-        else:  # autocommit: a refused INSERT leaves nothing to undo
+        with transaction.atomic(using=using) if in_transaction else nullcontext():
             Claim.objects.using(using).create(key=key, claimed_at=claimed_at, expires_at=expires_at)
     except IntegrityError:
         return False
