@@ -409,6 +409,7 @@ def test_check_of_missing_cryptography(settings, without_cryptography):
     assert _check_ids(settings, None) == []
 
 
+@pytest.mark.django_db(databases="__all__")  # Django 6.1's run_checks() asks every database
 def test_checks_are_registered(settings):
     settings.OTP_ENCRYPTION_KEYS = ["nope"]
     assert "django_otp.E002" in [message.id for message in run_checks()]

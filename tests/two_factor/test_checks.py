@@ -199,6 +199,9 @@ def test_w003_once_per_setting(settings):
 # Registration
 
 
+# Django 6.1's run_checks() asks every database what it supports (the JSON field's check),
+# the second one of the test settings too.
+@pytest.mark.django_db(databases="__all__")
 def test_every_check_is_registered_and_the_test_settings_pass():
     ours = [checks.check_app_order, checks.check_plugins_have_core, checks.check_middleware,
             checks.check_remember_cookie_age, checks.check_login_timeout, checks.check_gateways,
@@ -209,6 +212,7 @@ def test_every_check_is_registered_and_the_test_settings_pass():
     assert [m for m in messages if m.id and m.id.startswith("two_factor.")] == []
 
 
+@pytest.mark.django_db(databases="__all__")
 def test_run_checks_reports_ours(settings):
     settings.TWO_FACTOR_LOGIN_TIMEOUT = -5
     assert "two_factor.E002" in ids(django_checks.run_checks())
