@@ -76,6 +76,12 @@ def test_the_setup_link_comes_back_to_the_page(unverified_client, user):
     assert unverified_client.session[SETUP_NEXT_SESSION_KEY] == "/protected/?tab=2"
 
 
+def test_the_setup_link_says_next_whatever_the_views_field(unverified_client):
+    """The setup page reads ``next``: a view's own ``redirect_field_name`` is for its login."""
+    page = unverified_client.get("/custom-field/").content.decode()
+    assert 'href="/account/two_factor/setup/?next=%2Fcustom-field%2F"' in page
+
+
 def test_the_explanation_is_permission_denied_with_a_setup_button(unverified_client):
     page = unverified_client.get("/protected/").content.decode()
     assert "<h1>Permission Denied</h1>" in page

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -117,7 +118,8 @@ def otp_required_explanation(request: HttpRequest, back_to: str, login_url: str,
                              redirect_field_name: str = "next") -> TemplateResponse:
     """``two_factor/core/otp_required.html`` (403) for a session not verified with a device:
     the way to sign in with the device, or to set one up, and then back to ``back_to``."""
-    setup_url = reverse("two_factor:setup") + "?" + urlencode({redirect_field_name: back_to})
+    # ``next``, whatever the view's own field is called: the setup page reads that one.
+    setup_url = reverse("two_factor:setup") + "?" + urlencode({REDIRECT_FIELD_NAME: back_to})
     context = {"setup_url": setup_url,
                "has_device": has_device(request.user),
                "login_url": redirect_to_login(back_to, login_url, redirect_field_name).url}

@@ -33,6 +33,9 @@ class WebauthnWidget(forms.Widget):
         super().__init__(attrs)
         self.ceremony = ceremony
 
+    def id_for_label(self, id_: str) -> str:
+        return ""  # no one element to point at: the legend names the group
+
     def format_value(self, value: Any) -> str:
         return ""  # a response works once: never send it back to the page
 
