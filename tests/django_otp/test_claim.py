@@ -57,6 +57,8 @@ def test_shapes_it_does_not_compile_run_nothing(totp_device):
         (~Q(last_t=5), {"last_t": 1}),  # NOT
         (Q(last_used_at=None), {"last_t": 1}),  # IS NULL
         (Q(last_t__in=[1, 2]), {"last_t": 1}),  # another lookup
+        (Q(name__startswith="x"), {"last_t": 1}),  # another operator, on a plain value
+        (Q(last_used_at__isnull=True), {"last_t": 1}),  # another operator, on a bool
         (Q(last_t__lt=F("drift")), {"last_t": 1}),  # an expression
         (Q(), {"last_t": F("last_t") + 1}),  # an expression to set
         (Q(), {}),  # nothing to set

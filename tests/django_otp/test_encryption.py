@@ -439,3 +439,18 @@ def test_set_raw_key_helper_reads_back(user):
     device = TOTPDevice.objects.create(user=user, name="default")
     set_raw_key(device, HEX)
     assert raw_key(device) == HEX
+
+
+def test_a_key_never_shows_its_secret():
+    """Its repr goes into logs, tracebacks and debug pages."""
+    key = crypto.parse_key(K1)
+    assert K1 not in repr(key) and repr(key.secret) not in repr(key)
+
+
+def test_a_key_in_lenient_base64_is_refused():
+    """Python's decoder skips junk and takes the standard alphabet: a mistyped key must not
+    quietly parse as another one."""
+    key = next(k for k in iter(crypto.generate_key, None) if "-" in k or "_" in k)
+    for mistyped in (key[:10] + "!" + key[10:], key.replace("-", "+").replace("_", "/")):
+        with pytest.raises(ValueError, match="URL-safe base64"):
+            crypto.parse_key(mistyped)

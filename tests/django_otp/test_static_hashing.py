@@ -424,3 +424,13 @@ def test_the_default_iteration_count_is_the_documented_one(settings):
     assert otp_settings.OTP_STATIC_HASH_ITERATIONS == 50_000
     page = (Path(__file__).resolve().parents[2] / "docs" / "security" / "backup-hashing.md")
     assert "OTP_STATIC_HASH_ITERATIONS = 50_000  # the default" in page.read_text()
+
+
+@pytest.mark.parametrize(("iterations", "parsed"), [
+    ("1", 1), ("999999999", 999_999_999), ("1000000000", None), ("0", None)])
+def test_the_iterations_a_stored_hash_may_name(iterations, parsed):
+    """Between 1 and 10**9 - 1: a row naming 10**9 would cost that many rounds per attempt."""
+    from django_otp.plugins.otp_static.hashing import HashParams, parse_params
+
+    stored = f"pbkdf2_sha256${iterations}$salt$hash"
+    assert parse_params(stored) == (HashParams(parsed, "salt") if parsed else None)

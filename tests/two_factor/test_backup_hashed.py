@@ -246,6 +246,32 @@ def test_a_batch_sent_again_later_is_refused_and_changes_nothing(hashing_on, use
     assert backup_device.verify_token(first[0]) and backup_token_count(user) == 9
 
 
+@pytest.mark.parametrize(("after", "repeat"), [(30, True), (31, False)])
+def test_the_repeat_window_is_thirty_seconds(hashing_on, user, monkeypatch, after, repeat):
+    batch = new_batch()
+    later_by(monkeypatch, 0)  # the clock stands still: only the seconds below count
+    _, first = replace_backup_tokens(user, 10, batch=batch)
+    later_by(monkeypatch, after)
+    if repeat:
+        assert replace_backup_tokens(user, 10, batch=batch)[1] == first
+    else:
+        with pytest.raises(StaleBatch):
+            replace_backup_tokens(user, 10, batch=batch)
+
+
+@pytest.mark.parametrize(("age", "valid"), [(3600, True), (3601, False)])
+def test_a_batch_is_valid_for_an_hour(hashing_on, user, monkeypatch, age, valid):
+    signed_at = 1_800_000_000
+    monkeypatch.setattr("django.core.signing.time.time", lambda: signed_at)
+    batch = new_batch()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: signed_at + age)
+    if valid:
+        assert len(replace_backup_tokens(user, 10, batch=batch)[1]) == 10
+    else:
+        with pytest.raises(StaleBatch):
+            replace_backup_tokens(user, 10, batch=batch)
+
+
 def test_a_resent_page_never_brings_a_used_code_back(hashing_on, verified_client, user,
                                                      monkeypatch, generated_events):
     """The tab that showed the codes, reloaded minutes later (the browser sends the form again):

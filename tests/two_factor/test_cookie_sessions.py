@@ -4,6 +4,7 @@ send an old copy again. Neither may give the second factor to whoever kept a cop
 import base64
 import json
 import zlib
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,7 +13,10 @@ from django.test import Client
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
+from two_factor.flows import login as login_flows
 from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
+from two_factor.models import Claim
+from two_factor.views.utils import get_remember_device_cookie
 
 from .conftest import login_password_only
 from .test_login import URL, current_step, otp_status, post_password, post_token
@@ -133,3 +137,30 @@ def test_database_sessions_name_no_attempt(client, default_totp, settings):
     post_password(client)
     extra = client.session["wizard_login_view"]["extra_data"]
     assert "attempt" not in extra
+
+
+# The sign-in's own checks (flows.login), at their edges
+
+
+@pytest.mark.django_db
+def test_with_no_sign_in_timeout_the_claim_lasts_the_session_cookie_age(settings):
+    settings.TWO_FACTOR_LOGIN_TIMEOUT = 0
+    settings.SESSION_COOKIE_AGE = 1000
+    assert login_flows.finish_attempt({"attempt": "x"}) is True
+    assert login_flows.finish_attempt({"attempt": "x"}) is False
+    (claim,) = Claim.objects.all()
+    assert claim.expires_at - claim.claimed_at == 1000
+
+
+@pytest.mark.parametrize("started", [None, "123", True])
+def test_a_sign_in_without_a_valid_start_time_has_timed_out(user, started):
+    state = {"auth_hash": user.get_session_auth_hash()}
+    assert login_flows.cancel_reason(state, user, started) == "timeout"
+
+
+def test_a_stale_remember_cookie_of_a_device_that_counts_no_failures(user):
+    """A device of another app without ``throttle_increment``: refused, nothing raised."""
+    device = SimpleNamespace(persistent_id="thirdparty.device/1")
+    cookie = get_remember_device_cookie(user, device.persistent_id)
+    user.password = "changed since"  # the user's HMAC no longer matches
+    assert login_flows._cookie_verdict(cookie, user, device) is False

@@ -1,12 +1,22 @@
 """Remember this browser: the cookie skips the token step, never the password."""
 
+import time
+
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.core.signing import BadSignature, SignatureExpired
+from django.core.signing import BadSignature, SignatureExpired, b62_decode, b62_encode
+from django.utils.crypto import salted_hmac
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
-from two_factor.flows.remember import remember_device_cookie
+from two_factor.flows.remember import (
+    DEVICE_SALT,
+    MAX_COOKIE_LENGTH,
+    USER_SALT,
+    of_no_format,
+    remember_device_cookie,
+    well_formed,
+)
 from two_factor.signals import user_verified
 from two_factor.views.utils import get_remember_device_cookie, validate_remember_device_cookie
 
@@ -32,6 +42,48 @@ def later(monkeypatch, seconds):
 def test_cookie_round_trip(user, totp_device):
     cookie = get_remember_device_cookie(user, totp_device.persistent_id)
     assert validate_remember_device_cookie(cookie, user, totp_device.persistent_id) is True
+
+
+def test_the_cookie_is_stamped_with_the_real_clock_and_expires_by_it(user, totp_device,
+                                                                     monkeypatch):
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    assert abs(b62_decode(cookie.split(":")[0]) - time.time()) <= 2
+    moved = time.time() + AGE + 2
+    monkeypatch.setattr("two_factor.flows.remember.time.time", lambda: moved)
+    with pytest.raises(SignatureExpired):
+        validate_remember_device_cookie(cookie, user, totp_device.persistent_id)
+
+
+def test_the_cookie_is_the_documented_hmacs(user, totp_device, monkeypatch):
+    """``timestamp:device_hash:user_hash`` under the documented salts: cookies issued before an
+    upgrade keep working, and the format with a browser's key never passes for this one."""
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: 1_800_000_000)
+    device_id, stamp = totp_device.persistent_id, b62_encode(1_800_000_000)
+    device_hash = salted_hmac(DEVICE_SALT, f"{device_id}|{stamp}", algorithm="sha256").hexdigest()
+    user_hash = salted_hmac(USER_SALT, f"{user.pk}|{user.password}|{device_id}|{stamp}",
+                            algorithm="sha256").hexdigest()
+    assert get_remember_device_cookie(user, device_id) == f"{stamp}:{device_hash}:{user_hash}"
+
+
+def test_a_cookie_exactly_its_age_old_is_still_good(user, totp_device, monkeypatch):
+    start = remember_device_cookie._now()
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: start)
+    cookie = get_remember_device_cookie(user, totp_device.persistent_id)
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: start + AGE)
+    assert validate_remember_device_cookie(cookie, user, totp_device.persistent_id) is True
+    monkeypatch.setattr(remember_device_cookie, "_now", lambda: start + AGE + 1)
+    with pytest.raises(SignatureExpired):
+        validate_remember_device_cookie(cookie, user, totp_device.persistent_id)
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_cookie_of_the_longest_length_is_well_formed(settings, trusted):
+    settings.TWO_FACTOR_TRUSTED_BROWSERS = trusted
+    head = "key:" if trusted else ""
+    longest = head + "a:b:" + "c" * (MAX_COOKIE_LENGTH - len(head) - 4)
+    assert len(longest) == MAX_COOKIE_LENGTH
+    assert well_formed(longest) and not of_no_format(longest)
+    assert not well_formed(longest + "c") and of_no_format(longest + "c")
 
 
 def test_cookie_carries_no_data(user, totp_device):
