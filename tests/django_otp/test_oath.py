@@ -336,3 +336,12 @@ def test_totp_matches_oathtool(oathtool):
         actual = [f"{at_time(now, key, step=step, t0=t0, digits=digits, drift=i, digest=digest).token():0{digits}d}"
                   for i in range(WINDOW + 1)]
         assert actual == expected, f"seed {SEED}, case {index}: oathtool {' '.join(args)}"
+
+
+def test_totp_defaults_are_rfc_6238s(monkeypatch):
+    """``totp(key)`` alone: 30 s steps from 0, six digits, no drift (RFC 6238's first vector,
+    94287082 at 59 s, cut to six digits)."""
+    from django_otp import oath
+
+    monkeypatch.setattr(oath._time, "time", lambda: 59)
+    assert oath.totp(b"12345678901234567890") == 287082
