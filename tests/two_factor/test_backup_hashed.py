@@ -230,10 +230,19 @@ def test_whichever_request_writes_last_the_codes_are_the_same(hashing_on, user, 
 
 
 def later_by(monkeypatch, seconds):
-    """The clock moved on by ``seconds``: for the claims (``timezone.now``) and the signer."""
+    """The clock moved on by ``seconds``: ``timezone.now`` (the claims) and ``time.time`` (the
+    signer; ``django.core.signing.time`` is the ``time`` module, so every caller's)."""
     moved, moved_time = timezone.now() + timedelta(seconds=seconds), time.time() + seconds
     monkeypatch.setattr("django.utils.timezone.now", lambda: moved)
     monkeypatch.setattr("django.core.signing.time.time", lambda: moved_time)
+
+
+def sent_again(user, batch):
+    """The tokens that ``batch`` generates now, or None when it is refused (``StaleBatch``)."""
+    try:
+        return replace_backup_tokens(user, 10, batch=batch)[1]
+    except StaleBatch:
+        return None
 
 
 def test_a_batch_sent_again_later_is_refused_and_changes_nothing(hashing_on, user, backup_device,
@@ -252,11 +261,7 @@ def test_the_repeat_window_is_thirty_seconds(hashing_on, user, monkeypatch, afte
     later_by(monkeypatch, 0)  # the clock stands still: only the seconds below count
     _, first = replace_backup_tokens(user, 10, batch=batch)
     later_by(monkeypatch, after)
-    if repeat:
-        assert replace_backup_tokens(user, 10, batch=batch)[1] == first
-    else:
-        with pytest.raises(StaleBatch):
-            replace_backup_tokens(user, 10, batch=batch)
+    assert sent_again(user, batch) == (first if repeat else None)
 
 
 @pytest.mark.parametrize(("age", "valid"), [(3600, True), (3601, False)])
@@ -265,11 +270,8 @@ def test_a_batch_is_valid_for_an_hour(hashing_on, user, monkeypatch, age, valid)
     monkeypatch.setattr("django.core.signing.time.time", lambda: signed_at)
     batch = new_batch()
     monkeypatch.setattr("django.core.signing.time.time", lambda: signed_at + age)
-    if valid:
-        assert len(replace_backup_tokens(user, 10, batch=batch)[1]) == 10
-    else:
-        with pytest.raises(StaleBatch):
-            replace_backup_tokens(user, 10, batch=batch)
+    codes = sent_again(user, batch)
+    assert len(codes) == 10 if valid else codes is None
 
 
 def test_a_resent_page_never_brings_a_used_code_back(hashing_on, verified_client, user,
@@ -348,11 +350,7 @@ def test_the_repeat_window_counts_either_side_of_the_clock(hashing_on, user, mon
     batch = new_batch()
     _, first = replace_backup_tokens(user, 10, batch=batch)
     monkeypatch.setattr(backup_flows.once, "claimed_at", lambda name: time.time() + ahead)
-    if repeat:
-        assert replace_backup_tokens(user, 10, batch=batch)[1] == first
-    else:
-        with pytest.raises(StaleBatch):
-            replace_backup_tokens(user, 10, batch=batch)
+    assert sent_again(user, batch) == (first if repeat else None)
 
 
 def test_a_first_use_that_this_transaction_cannot_see_is_a_first_use(hashing_on, user, monkeypatch):
