@@ -67,16 +67,42 @@ def test_a_refused_claim_leaves_the_callers_transaction_usable():
     assert Claim.objects.count() == 2
 
 
-def test_a_claim_now_and_then_deletes_the_expired_rows(monkeypatch):
+def test_a_claim_now_and_then_deletes_the_expired_rows(monkeypatch, django_capture_on_commit_callbacks):
     once.claim("old", 60)
     once.claim("older", 30)
     moved_on(monkeypatch, 61)
     monkeypatch.setattr(once.secrets, "randbelow", lambda n: 1)  # not this time
-    once.claim("new", 60)
-    assert Claim.objects.count() == 3
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        once.claim("new", 60)
+    assert not callbacks and Claim.objects.count() == 3
     monkeypatch.setattr(once.secrets, "randbelow", lambda n: 0)
-    once.claim("newer", 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        once.claim("newer", 60)
     assert Claim.objects.count() == 2  # "new" and "newer"
+
+
+def test_the_expired_rows_are_deleted_after_the_callers_transaction(
+        monkeypatch, django_capture_on_commit_callbacks):
+    """Not inside it: under ATOMIC_REQUESTS the deleted rows would stay locked until the
+    request ends."""
+    once.claim("old", 60)
+    moved_on(monkeypatch, 61)
+    monkeypatch.setattr(once.secrets, "randbelow", lambda n: 0)
+    with django_capture_on_commit_callbacks() as callbacks:
+        once.claim("new", 60)
+    assert len(callbacks) == 1 and Claim.objects.count() == 2
+    callbacks[0]()
+    assert list(Claim.objects.values_list("expires_at", flat=True)) == [pytest.approx(
+        timezone.now().timestamp() + 60)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_the_expired_rows_are_deleted_at_once(monkeypatch):
+    once.claim("old", 60)
+    moved_on(monkeypatch, 61)
+    monkeypatch.setattr(once.secrets, "randbelow", lambda n: 0)
+    once.claim("new", 60)
+    assert Claim.objects.count() == 1
 
 
 class ClaimsElsewhere:

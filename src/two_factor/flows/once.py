@@ -12,7 +12,8 @@ Times are Unix times (``now()``), as the signed values and sessions they go with
 time zone, and no hour lost or gained when local clocks change.
 
 A claim lasts until its ``expires_at``; after that the name may be claimed again. Expired rows
-are deleted now and then by a claim (one in ``PRUNE_ONE_IN``).
+are deleted now and then by a claim (one in ``PRUNE_ONE_IN``), once the claim's transaction has
+committed.
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def claim(name: str, lasts: float) -> bool:
     key, at = _key(name), now()
     if _inserted(key, at, at + lasts):
         if secrets.randbelow(PRUNE_ONE_IN) == 0:
-            Claim.objects.filter(expires_at__lte=at).delete()
+            # After the caller's transaction (ATOMIC_REQUESTS, say), not in it: there the
+            # deleted rows would stay locked until the request ends, and every other request
+            # that prunes would wait for it. Robust: a failed clean-up is logged, not a 500
+            # for a request whose work has committed.
+            transaction.on_commit(lambda: _prune(at), using=router.db_for_write(Claim), robust=True)
         return True
     # Taken: by a claim that lasts, or by one that is over. Of two requests that delete the
     # same expired row, one inserts again and the other finds the key taken.
@@ -64,6 +69,10 @@ def claimed_at(name: str) -> float | None:
 def release(name: str) -> None:
     """End the claim of ``name`` now (what it guarded did not happen after all)."""
     Claim.objects.filter(key=_key(name)).delete()
+
+
+def _prune(at: float) -> None:
+    Claim.objects.filter(expires_at__lte=at).delete()
 
 
 def _inserted(key: str, claimed_at: float, expires_at: float) -> bool:
