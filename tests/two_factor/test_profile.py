@@ -7,6 +7,7 @@ from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from two_factor.plugins.registry import MethodBase, registry
 
+from .a11y import button_names
 from .conftest import login_password_only
 
 URL = "/account/two_factor/"
@@ -139,3 +140,13 @@ def test_each_device_is_listed_once_with_one_remove_button(verified_client, user
         assert html.count(f'value="{device.persistent_id}"') == 1
     assert html.count("fob two") == 1
     assert ("Your other devices" in html) == (offered == 1)
+
+
+def test_each_remove_button_is_named_with_its_device(verified_client, user, register):
+    """A screen reader lists "Remove Use key fob one", not "Remove" twice."""
+    HOTPDevice.objects.create(user=user, name="one")
+    HOTPDevice.objects.create(user=user, name="two")
+    register(OneOfferedMethod())  # "one" is a backup method, "two" one of the other devices
+    names = button_names(verified_client.get(URL).content.decode())
+    assert [name for name in names if name.startswith("Remove")] == [
+        "Remove Use key fob one", "Remove two"]

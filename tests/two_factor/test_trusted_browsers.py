@@ -23,6 +23,7 @@ from two_factor.models import TrustedBrowser
 from two_factor.signals import security_event
 from two_factor.views.utils import get_remember_device_cookie, validate_remember_device_cookie
 
+from .a11y import button_names
 from .conftest import PASSWORD, login_verified
 from .test_login import current_step, otp_status, post_password, post_token
 
@@ -118,6 +119,8 @@ def test_profile_lists_the_trusted_browsers(user_with_totp, default_totp, other_
     assert "Trusted browsers" in page and "Safari / macOS" in page and "192.0.2.10" in page
     assert revoke_url(browser.key) in page and REVOKE_ALL in page and EVERYWHERE in page
     assert "198.51.100.1" not in page
+    # The Revoke button is named with its row's device: "Revoke default", not "Revoke" alone.
+    assert f"Revoke {default_totp.name}" in button_names(page)
 
 
 def test_profile_without_the_setting_shows_nothing_new(user_with_totp, default_totp, settings):

@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.phonenumber.utils import backup_phones
 
+from ...a11y import button_names
 from ...conftest import login_password_only, login_verified
 from .conftest import MASKED, NUMBER
 
@@ -290,6 +291,9 @@ def test_profile_lists_only_the_phones_named_backup(verified, user, backup_phone
     assert response.context["backup_phones"].count() == 2
     page = response.content.decode()
     assert unregister_url(backup_phone.pk) in page and unregister_url(second.pk) in page
+    assert [name for name in button_names(page) if name.startswith("Unregister")] == [
+        f"Unregister Send text message to {MASKED[:-2]}79",  # each named with its phone
+        f"Unregister Call number {MASKED}"]
 
 
 def test_another_number_within_the_cooldown_sends_nothing(verified, user, sent):
