@@ -85,6 +85,10 @@ class MethodBase:
         """A sentence that tells the user what to do with ``device``."""
         return None
 
+    def setup_completed(self, request: Any, device: Device) -> None:
+        """Called once the setup wizard has confirmed ``device``, this method's new default
+        device (after its first token was checked): what the method keeps beyond the device."""
+
     def get_add_device_link(self) -> tuple[Any, str] | None:
         """``(label, URL)`` of a page of this method's own where a user who has two-factor
         authentication adds one more device (the profile page lists these links), or None."""
@@ -142,8 +146,10 @@ class MethodRegistry:
         self._methods = [method for method in self._methods if method.code != code]
 
     def get_method(self, code: str) -> MethodBase:
+        """The method of ``code`` while it is available; else ``MethodNotFoundError``, as for
+        a phone method without its gateway (the old registry held only those that were)."""
         for method in self._methods:
-            if method.code == code:
+            if method.code == code and method.is_available():
                 return method
         raise MethodNotFoundError(code)
 

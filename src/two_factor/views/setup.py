@@ -300,6 +300,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
             if device is None:  # the method went away mid-way (unregistered): start over
                 return redirect("two_factor:setup")
             complete_setup(self.request, device)
+            method = self.get_method()
+            if method is not None:
+                method.setup_completed(self.request, device)
         return redirect(self.success_url)
 
     def finished_device(self, form_dict: dict[str, Any]) -> Device | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 from ...flows.login import NothingSent
@@ -17,6 +18,8 @@ from ..registry import MethodBase
 from .utils import mask_email
 
 if TYPE_CHECKING:
+    from django.forms import Form
+
     from django_otp.models import Device
     from django_otp.plugins.otp_email.models import EmailDevice
 
@@ -48,18 +51,32 @@ class EmailMethod(MethodBase):
 
         return isinstance(device, EmailDevice)
 
+    def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
+        """The address step only for an account without an address: the tokens go to the
+        account's own, as in the old package, and the step is skipped."""
+        return {} if _account_email(wizard.request.user) else super().get_setup_forms(wizard)
+
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         return {"user": wizard.request.user}
 
     def get_device_from_setup_data(self, request: Any, setup_data: dict[str, Any],
                                    **kwargs: Any) -> Device | None:
-        """An unsaved ``EmailDevice``; without an address of its own it follows the account's."""
+        """An unsaved ``EmailDevice``: to the address entered at setup, else the account's."""
         from django_otp.plugins.otp_email.models import EmailDevice
 
-        if "email" not in setup_data:
-            return None
-        email = (setup_data["email"] or {}).get("email") or None
+        email = (setup_data.get("email") or {}).get("email") or None
         return EmailDevice(user=request.user, name="default", email=email)
+
+    def setup_completed(self, request: Any, device: Device) -> None:
+        """The address entered at setup (the account had none) becomes the account's, as in
+        the old package, once a token sent to it has come back; the device then follows the
+        account. A user model without an ``email`` field keeps it on the device."""
+        email, user = cast("EmailDevice", device).email, request.user
+        if email and _has_email_field(user) and not _account_email(user):
+            user.email = email
+            user.save(update_fields=["email"])
+            cast("EmailDevice", device).email = None
+            device.save(update_fields=["email"])
 
     def send_challenge(self, device: Device, request: Any) -> str | None:
         """Mail a token (the device keeps to its cooldown)."""
@@ -75,3 +92,15 @@ class EmailMethod(MethodBase):
         return _("We sent you an email at %(email)s, please enter the token we sent.") % {
             "email": mask_email(cast("EmailDevice", device).recipient)}
 
+
+
+def _account_email(user: Any) -> str:
+    return getattr(user, "email", "") or ""
+
+
+def _has_email_field(user: Any) -> bool:
+    meta = getattr(user, "_meta", None)  # request.user is a lazy object: not type(user)
+    try:
+        return meta is not None and meta.get_field("email") is not None
+    except FieldDoesNotExist:
+        return False

@@ -8,23 +8,18 @@ __all__ = ["mask_email"]
 
 
 def mask_email(email: Any) -> str:
-    """``email`` with most characters replaced by ``*``: ``a***e@e*****e.com``.
+    """``email`` with its local part masked: ``alice@example.com`` is ``a***e@example.com``, as
+    the old package showed it (the domain says which inbox to open).
 
-    The local part and every domain label but the last keep their first and last character
-    (parts of 2 or 3 characters keep only the first, a single character is masked); the last
-    label (the top-level domain) stays as it is. Each masked character becomes one ``*``.
-    A text without ``@`` is masked as one part; None and empty text give ``""``.
+    The local part keeps its first and last character (of 2 or 3 characters only the first, a
+    single character is masked), each masked character becomes one ``*``. A text without ``@``
+    is masked as one part; None and empty text give ``""``.
     """
     text = "" if email is None else str(email)
     if not text:
         return ""
     local, at, domain = text.rpartition("@")
-    if not at:
-        return _mask_part(text)
-    labels = domain.split(".")
-    masked = [_mask_part(label) for label in labels[:-1]] if len(labels) > 1 else []
-    masked.append(labels[-1] if len(labels) > 1 else _mask_part(labels[-1]))
-    return f"{_mask_part(local)}@{'.'.join(masked)}"
+    return f"{_mask_part(local)}@{domain}" if at else _mask_part(text)
 
 
 def _mask_part(part: str) -> str:

@@ -139,7 +139,7 @@ def test_a_device_with_its_own_address(client, user):
     [(recipient, token)] = mailed()
     assert recipient == "al.ice@corp.example"
     page = response.content.decode()
-    assert "a****e@c**p.example" in page and "al.ice@corp.example" not in page
+    assert "a****e@corp.example" in page and "al.ice@corp.example" not in page
     assert post_token(client, token).status_code == 302
     assert otp_status(client)["device"] == device.persistent_id
 

@@ -49,16 +49,66 @@ def test_devices_and_recognition(method, user, other_user):
     assert registry.method_from_device(mine) is method
 
 
-def test_setup_device_is_unsaved_and_named_default(method, user):
-    device = method.get_device_from_setup_data(request_of(user), {"email": {"email": "a@b.org"}})
+def test_an_account_with_an_address_has_no_setup_step(method, user):
+    """As in the old package: the tokens go to the account's address, asked for only when
+    the account has none."""
+    wizard = type("Wizard", (), {"request": request_of(user)})()
+    assert method.get_setup_forms(wizard) == {}
+    user.email = ""
+    assert method.get_setup_forms(wizard) == {"email": EmailForm}
+
+
+def test_setup_device_is_unsaved_named_default_and_follows_the_account(method, user):
+    device = method.get_device_from_setup_data(request_of(user), {})
     assert isinstance(device, EmailDevice) and device.pk is None
-    assert (device.user, device.name, device.email) == (user, "default", "a@b.org")
+    assert (device.user, device.name, device.email, device.recipient) == (
+        user, "default", None, ADDRESS)
+    device = method.get_device_from_setup_data(request_of(user), {"email": {"email": "a@b.org"}})
+    assert (device.pk, device.email, device.recipient) == (None, "a@b.org", "a@b.org")
 
 
-def test_setup_device_without_address_follows_the_account(method, user):
-    device = method.get_device_from_setup_data(request_of(user), {"email": {"email": ""}})
-    assert device.email is None and device.recipient == ADDRESS
-    assert method.get_device_from_setup_data(request_of(user), {}) is None
+def confirmed(user, email):
+    return EmailDevice.objects.create(user=user, name="default", email=email)
+
+
+def test_an_address_entered_at_setup_becomes_the_accounts_once_confirmed(method, user):
+    user.email = ""
+    user.save()
+    device = confirmed(user, "a@b.org")
+    method.setup_completed(request_of(user), device)
+    user.refresh_from_db()
+    device.refresh_from_db()
+    assert (user.email, device.email, device.recipient) == ("a@b.org", None, "a@b.org")
+
+
+def test_an_account_that_has_an_address_keeps_it(method, user):
+    device = confirmed(user, "a@b.org")  # a site's own step asked for it: the device keeps it
+    method.setup_completed(request_of(user), device)
+    user.refresh_from_db()
+    device.refresh_from_db()
+    assert (user.email, device.email) == (ADDRESS, "a@b.org")
+
+
+def test_a_user_model_without_an_email_field_keeps_the_address_on_the_device(method, user,
+                                                                            monkeypatch):
+    user.email = ""
+    user.save()
+    monkeypatch.setattr("two_factor.plugins.email.method._has_email_field", lambda user: False)
+    device = confirmed(user, "a@b.org")
+    method.setup_completed(request_of(user), device)
+    user.refresh_from_db()
+    device.refresh_from_db()
+    assert (user.email, device.email) == ("", "a@b.org")
+
+
+def test_which_models_have_an_email_field(user):
+    from django.contrib.auth.models import Group
+    from django.utils.functional import SimpleLazyObject
+
+    from two_factor.plugins.email.method import _has_email_field
+
+    assert _has_email_field(user) and _has_email_field(SimpleLazyObject(lambda: user))  # request.user
+    assert not _has_email_field(Group()) and not _has_email_field(AnonymousUser())
 
 
 def test_actions_show_the_address_masked(method, user):
@@ -67,7 +117,7 @@ def test_actions_show_the_address_masked(method, user):
     verbose = str(method.get_verbose_action(device))
     assert MASKED in verbose and ADDRESS not in verbose
     other = EmailDevice(user=user, name="work", email="carol.jones@work.example.org")
-    assert "c*********s@w**k.e*****e.org" in str(method.get_action(other))
+    assert "c*********s@work.example.org" in str(method.get_action(other))
 
 
 def test_no_address_at_all_sends_nothing(method, user, mailoutbox):

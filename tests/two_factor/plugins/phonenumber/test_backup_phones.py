@@ -183,6 +183,20 @@ def test_cancel_url_in_the_context(verified, monkeypatch):
     assert verified.get(REGISTER).context["cancel_url"] == PROFILE  # where its Cancel button goes
 
 
+@pytest.mark.parametrize("success_url", ["/account/two_factor/", "two_factor:profile"])
+def test_cancel_url_of_a_view_that_was_not_dispatched(success_url, monkeypatch):
+    """Old test suites build a bare ``PhoneSetupView()``, with the wizard's own context mocked
+    out, and read ``cancel_url``: a URL or a URL name, resolved."""
+    from formtools.wizard.views import WizardView
+
+    from two_factor.plugins.phonenumber.views import PhoneSetupView
+
+    monkeypatch.setattr(WizardView, "get_context_data", lambda self, form, **kwargs: kwargs)
+    view = PhoneSetupView()
+    view.success_url = success_url
+    assert view.get_context_data(None)["cancel_url"] == PROFILE
+
+
 @pytest.fixture
 def backup_phone(user):
     return PhoneDevice.objects.create(user=user, name="backup", number=OTHER_NUMBER, method="sms")

@@ -8,7 +8,7 @@ from two_factor import gateways
 from two_factor.plugins.phonenumber.method import PhoneCallMethod, SMSMethod
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.phonenumber.utils import get_available_phone_methods
-from two_factor.plugins.registry import registry
+from two_factor.plugins.registry import MethodNotFoundError, registry
 
 from .conftest import NUMBER
 
@@ -103,6 +103,9 @@ def test_no_gateway_configured(settings, device):
     assert not SMSMethod().is_available() and not PhoneCallMethod().is_available()
     assert get_available_phone_methods() == []
     assert not {"sms", "call"} & {method.code for method in registry.get_methods()}
+    for code in ("sms", "call"):  # as in the old registry, which held only the methods on offer
+        with pytest.raises(MethodNotFoundError):
+            registry.get_method(code)
     with pytest.raises(ImproperlyConfigured, match="TWO_FACTOR_SMS_GATEWAY"):
         gateways.send_sms(device, "123456")
 
@@ -111,6 +114,9 @@ def test_one_gateway_configured(settings):
     settings.TWO_FACTOR_SMS_GATEWAY = None
     settings.TWO_FACTOR_CALL_GATEWAY = f"{HERE}.OldGateway"
     assert [method.code for method in get_available_phone_methods()] == ["call"]
+    assert registry.get_method("call").code == "call"
+    with pytest.raises(MethodNotFoundError):
+        registry.get_method("sms")
     settings.TWO_FACTOR_SMS_GATEWAY = f"{HERE}.OldGateway"
     assert [method.code for method in get_available_phone_methods()] == ["call", "sms"]
 
