@@ -158,7 +158,7 @@ def test_5_backup_phone_by_text_message(page, demo):
     expect_signed_in(page, verified=True)
 
     page.goto("/account/two_factor/")
-    page.get_by_role("link", name="Add a phone number").click()
+    page.get_by_role("link", name="Add Phone Number").click()
     page.get_by_label("Phone number").fill("+31 6 12345678")
     page.get_by_label("Text message").check()
     since = demo.log_size()

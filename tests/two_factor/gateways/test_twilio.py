@@ -146,6 +146,22 @@ def test_the_real_client_talks_to_api_twilio_com_by_default(twilio_settings):
     assert Twilio().client.api.base_url == "https://api.twilio.com"
 
 
+def test_the_client_is_built_from_the_two_settings_with_a_timeout(twilio_settings, monkeypatch):
+    """``Client(sid, auth_token)``, as the old gateway built it (old test suites assert that
+    call), and then an HTTP client that gives up after ``timeout`` seconds."""
+    built = []
+    real = Twilio.__init__.__globals__["Client"]
+
+    def client(*args, **kwargs):
+        built.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("two_factor.gateways.twilio.gateway.Client", client)
+    gateway = type("SlowTwilio", (Twilio,), {"timeout": 7})()
+    assert built == [((SID, AUTH_TOKEN), {})]
+    assert gateway.client.http_client.timeout == 7
+
+
 # Voice calls
 
 def signed_part(url):

@@ -77,6 +77,19 @@ class PhoneDevice(CooldownMixin, ThrottlingMixin, Device):
         verbose_name = _("phone device")
         verbose_name_plural = _("phone devices")
 
+    def __repr__(self) -> str:
+        return f"<PhoneDevice(number={self.number!r}, method={self.method!r}>"  # the old text
+
+    def __eq__(self, other: object) -> bool:
+        """As the old PhoneDevice: the same number, method and key (the key is random, so a
+        saved device equals only itself; unsaved ones can be compared too)."""
+        if not isinstance(other, PhoneDevice):
+            return False
+        return (self.number, self.method, self.key) == (other.number, other.method, other.key)
+
+    def __hash__(self) -> int:
+        return hash((str(self.number), self.method, self.key))
+
     @property
     def bin_key(self) -> bytes:
         return unhexlify(self.key.encode())

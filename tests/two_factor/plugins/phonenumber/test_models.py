@@ -43,6 +43,25 @@ def test_defaults(user):
     assert PhoneDevice.objects.get().number.as_e164 == NUMBER
 
 
+def test_equal_by_number_method_and_key_as_the_old_phone_device(user):
+    key = "ab" * 20
+    first = PhoneDevice(number=NUMBER, method="sms", key=key)
+    assert first == PhoneDevice(number=NUMBER, method="sms", key=key)  # unsaved ones too
+    assert hash(first) == hash(PhoneDevice(number=NUMBER, method="sms", key=key))
+    assert first != PhoneDevice(number=NUMBER, method="call", key=key)
+    assert first != PhoneDevice(number="+31612345679", method="sms", key=key)
+    assert first != PhoneDevice(number=NUMBER, method="sms", key="cd" * 20)
+    assert first != object()
+    saved = PhoneDevice.objects.create(user=user, name="default", number=NUMBER, method="sms")
+    assert saved == PhoneDevice.objects.get() and saved in {PhoneDevice.objects.get()}
+    assert saved != PhoneDevice.objects.create(user=user, name="backup", number=NUMBER, method="sms")
+
+
+def test_repr_is_the_old_one():
+    device = PhoneDevice(number=NUMBER, method="sms")
+    assert repr(device) == f"<PhoneDevice(number={device.number!r}, method='sms'>"
+
+
 def test_key_must_be_hex(user):
     from django.core.exceptions import ValidationError
 
