@@ -1,14 +1,15 @@
-"""``OTPMiddleware``: tells each request whether its user is OTP-verified, lazily.
+"""``OTPMiddleware``: tells each request whether its user is OTP-verified.
 
 ``request.user.otp_device`` is the device that verified this session, or None, and
-``request.user.is_verified()`` says whether there is one. The device must still exist, belong to
-the user and be confirmed, or the session forgets it.
+``request.user.is_verified()`` says whether there is one; both are set on the user object when
+``request.user`` is first used, as django-otp did. The device must still exist, belong to the
+user and be confirmed, or the session forgets it.
 
 A session that names a device costs no query more than one that does not: the device is loaded
 together with the user, in the one query that would have loaded the user, when Django's own
 lookup is the plain one (``ModelBackend.get_user`` over the default manager) and would return
 that same user (active, same session hash). Otherwise Django loads the user as usual, and the
-device is loaded by a second query when someone asks for it.
+device by a second query.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from django.utils.functional import SimpleLazyObject, empty
 from . import DEVICE_ID_SESSION_KEY
 from .fetch import fetch_by_pk
 from .models import Device, _parse_persistent_id
-from .verified import defer_otp_device, otp_device_of, set_otp_device
 from .verified import is_verified as is_verified  # django-otp's name for it, still importable
+from .verified import set_otp_device
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -155,40 +156,12 @@ def _user_with_device(request: HttpRequest) -> tuple[Any, Any]:
     return None, device  # Django loads the user (and flushes a stale session) as usual
 
 
-class SessionDevice:
-    """The session's device for one request's user, read on the first call and then kept.
-
-    ``device`` is a row already loaded with the user (checked on the call), else it is read
-    by key. The loader holds the request, which does not pickle: pickled before it was called,
-    it reads the device then and pickles as that answer, so that an unpickled user answers
-    ``is_verified()`` as this one does.
-    """
-
-    def __init__(self, request: HttpRequest | None, user: Any, device: Any = _NOT_LOADED) -> None:
-        self.request, self.user, self.device = request, user, device
-
-    def __call__(self) -> Device | None:
-        if self.request is not None:
-            if self.device is _NOT_LOADED:
-                self.device = load_verified_device(self.request, self.user)
-            else:
-                self.device = _checked(self.request, self.device, self.user)
-            self.request = self.user = None
-        return None if self.device is _NOT_LOADED else self.device
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return type(self), (None, None, self())
-
-
-class OTPUser(SimpleLazyObject):
-    """``request.user`` with a lazy ``otp_device``: no query until someone reads it."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "otp_device":
-            if self._wrapped is empty:
-                self._setup()
-            return otp_device_of(self._wrapped)
-        return super().__getattr__(name)
+def _session_device(request: HttpRequest, user: Any, device: Any = _NOT_LOADED) -> Device | None:
+    """The session's device for ``user``: ``device`` when it was loaded with the user
+    (checked here, no query), else read by key."""
+    if device is _NOT_LOADED:
+        return load_verified_device(request, user)
+    return _checked(request, device, user)
 
 
 class OTPMiddleware:
@@ -234,12 +207,12 @@ class OTPMiddleware:
             if lazy and user._wrapped is empty:
                 user._setup()
             real_user = user._wrapped if lazy else user
-            defer_otp_device(real_user, SessionDevice(request, real_user, device))
+            set_otp_device(real_user, _session_device(request, real_user, device))
             return real_user
 
         # A lazy proxy of the user, as AuthenticationMiddleware sets one (django-stubs has no
         # type for that).
-        request.user = OTPUser(setup)  # type: ignore[assignment]
+        request.user = SimpleLazyObject(setup)  # type: ignore[assignment]
 
     def _verified_auser(self, request: HttpRequest, auser: Callable[[], Any]) -> Callable[[], Any]:
         loaded = False

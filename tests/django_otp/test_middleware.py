@@ -9,6 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.test import AsyncClient, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 
 from django_otp import DEVICE_ID_SESSION_KEY, login
 from django_otp.middleware import OTPMiddleware
@@ -141,7 +142,7 @@ def test_a_user_lookup_of_its_own_loads_the_device_apart(
     session.save()
     with override_settings(AUTHENTICATION_BACKENDS=[path]):
         calls = MarkingBackend.calls
-        with django_assert_num_queries(2):  # the device is not read unless asked for
+        with django_assert_num_queries(3):  # the device is read with the user, as django-otp did
             assert verified_client.get("/otp/username/").content == b"alice"
         with django_assert_num_queries(3):
             assert status(verified_client) == {
@@ -196,6 +197,21 @@ class MarkingBackend(ModelBackend):
     def get_user(self, user_id):
         type(self).calls += 1
         return super().get_user(user_id)
+
+
+def test_the_user_object_itself_carries_otp_device(user, totp_device):
+    """As with django-otp: a user model's own methods may read ``self.otp_device`` and call
+    ``self.is_verified()``, not only code that goes through ``request.user``."""
+    request = RequestFactory().get("/")
+    request.user = SimpleLazyObject(lambda: user)
+    request.session = {DEVICE_ID_SESSION_KEY: totp_device.persistent_id}
+
+    def view(request):
+        request.user.get_username()  # the user is loaded
+        real = request.user._wrapped
+        return vars(real).get("otp_device"), real.is_verified()
+
+    assert OTPMiddleware(view)(request) == (totp_device, True)
 
 
 def test_the_device_is_loaded_once_per_request(user, totp_device):
