@@ -50,7 +50,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "``OTP_EMAIL_BODY_TEMPLATE_PATH``.",
         "OTP_EMAIL_BODY_TEMPLATE_PATH":
             "The template file of the plain-text body of token emails (context: ``token``, "
-            "``device``).",
+            "``device``). The default body is the token alone, as django-otp sent it; "
+            "``'otp/email/token_message.txt'`` sends a sentence with the token and a warning "
+            "for someone who did not ask for it, in the user's language.",
         "OTP_EMAIL_BODY_HTML_TEMPLATE":
             "A template string for an HTML alternative body; overrides "
             "``OTP_EMAIL_BODY_HTML_TEMPLATE_PATH``.",

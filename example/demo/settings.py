@@ -87,6 +87,8 @@ if django.VERSION >= (6, 1):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "django-twofold demo <demo@localhost>"
+# Token emails say what the code is for (the default body is the code alone, as django-otp's).
+OTP_EMAIL_BODY_TEMPLATE_PATH = "otp/email/token_message.txt"
 
 # Text messages and calls are not sent: the fake gateway logs them (see LOGGING).
 TWO_FACTOR_SMS_GATEWAY = "two_factor.gateways.fake.Fake"

@@ -64,13 +64,14 @@ def device_fieldsets(config: Sequence[str] = (), state: Sequence[str] = ()) -> l
 class DeviceAdmin(admin.ModelAdmin):
     """The admin of a device model: who owns it, its name, whether it is confirmed."""
 
-    # Lists or tuples, as ModelAdmin types them (a subclass may set either).
-    list_display: list[Any] | tuple[Any, ...] = ("user", "name", "confirmed")
-    list_filter: ClassVar[list[Any] | tuple[Any, ...]] = ("confirmed",)
+    # Lists, as django-otp had them (a subclass may add to them: list_display + [...]), or
+    # tuples, as ModelAdmin types them.
+    list_display: list[Any] | tuple[Any, ...] = ["user", "name", "confirmed"]
+    list_filter: ClassVar[list[Any] | tuple[Any, ...]] = ["confirmed"]
     list_select_related = ("user",)
-    raw_id_fields = ("user",)
+    raw_id_fields = ["user"]
     #: Searched in addition to the owner's username and email and the device name.
-    search_fields: ClassVar[list[str] | tuple[str, ...]] = ()
+    search_fields: ClassVar[list[str] | tuple[str, ...]] = []
     #: Secret fields, left out of the change form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
     sensitive_fields: Sequence[str] = ()
 
@@ -158,7 +159,7 @@ class DeviceConfigAdminMixin(_ConfigAdminBase):
         shown = super().get_list_display(request)
         if not self.shows_qrcode_link(request):
             return shown
-        return (*shown, "qrcode_link")
+        return [*shown, "qrcode_link"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))

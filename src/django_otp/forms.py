@@ -50,10 +50,10 @@ class OTPAuthenticationFormMixin:
         """Verify the token (or send a challenge) for ``user``; raise a ValidationError on failure."""
         if user is None or "otp_device" in (getattr(self, "_errors", None) or {}):
             return  # no device, or one that is not on offer: verify nothing, use up no token
-        device = self._chosen_device(user)
         token = self.cleaned_data.get("otp_token")
         user.otp_device = None
         try:
+            device = self._chosen_device(user)
             if self.cleaned_data.get("otp_challenge"):
                 self._handle_challenge(device)
             elif token:
@@ -82,14 +82,19 @@ class OTPAuthenticationFormMixin:
         try:
             message = generate_challenge(device, getattr(self, "request", None))
         except Exception as exc:
-            raise forms.ValidationError(self.otp_error_messages["challenge_exception"],
-                                        code="challenge_exception",
-                                        params={"error": exc}) from exc
+            raise self._filled_error("challenge_exception", "error", exc) from exc
         if message is None:
             raise forms.ValidationError(self.otp_error_messages["not_interactive"],
                                         code="not_interactive")
-        raise forms.ValidationError(self.otp_error_messages["challenge_message"],
-                                    code="challenge_message", params={"message": message})
+        raise self._filled_error("challenge_message", "message", message)
+
+    def _filled_error(self, code: str, name: str, value: Any) -> forms.ValidationError:
+        """``otp_error_messages[code]`` with ``value`` in it: as ``%(name)s``, or as ``{0}``,
+        the placeholder of django-otp's own messages, which a subclass may still use."""
+        message = self.otp_error_messages[code]
+        if "{0}" in str(message):
+            return forms.ValidationError(str(message).format(value), code=code)
+        return forms.ValidationError(message, code=code, params={name: value})
 
     def _verify_token(self, user: Any, token: str, device: Device | None = None) -> Device:
         if device is None:

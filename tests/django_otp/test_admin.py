@@ -531,3 +531,21 @@ def test_delete_pages_do_not_list_backup_codes(superuser_client, static_device, 
     content = response.content.decode()
     assert response.status_code == 200 and "static token" in content.lower()
     assert "abcd2345" not in content
+
+
+@pytest.mark.parametrize("admin_path", [
+    "django_otp.plugins.otp_totp.admin.TOTPDeviceAdmin",
+    "django_otp.plugins.otp_hotp.admin.HOTPDeviceAdmin",
+    "django_otp.plugins.otp_static.admin.StaticDeviceAdmin",
+    "django_otp.plugins.otp_email.admin.EmailDeviceAdmin",
+    "two_factor.plugins.phonenumber.admin.PhoneDeviceAdmin",
+    "two_factor.plugins.webauthn.admin.WebauthnDeviceAdmin",
+])
+def test_a_subclass_adds_to_the_lists_as_with_django_otp(admin_path):
+    """django-otp's admins had lists: ``list_display + ["extra"]`` in a site's subclass."""
+    from django.utils.module_loading import import_string
+
+    admin_class = import_string(admin_path)
+    for name in ("list_display", "list_filter", "raw_id_fields", "search_fields"):
+        assert isinstance(getattr(admin_class, name), list), name
+        assert getattr(admin_class, name) + ["extra"]

@@ -252,6 +252,19 @@ def test_email_challenge_goes_to_the_users_address(email_device, user):
     assert sent.subject == "OTP token"
 
 
+def test_the_default_body_is_the_token_alone_as_django_otp_sent_it(email_device):
+    email_device.generate_challenge()
+    assert _only_mail().body == fresh(email_device).token  # a test may type the body in
+
+
+def test_the_sentence_body_is_one_setting_away(email_device, settings):
+    settings.OTP_EMAIL_BODY_TEMPLATE_PATH = "otp/email/token_message.txt"
+    email_device.generate_challenge()
+    body = _only_mail().body
+    assert body.startswith(f"Your verification code is {fresh(email_device).token}.")
+    assert "someone else knows your password" in body
+
+
 def test_email_challenge_goes_to_the_devices_address(email_device):
     email_device.email = "elsewhere@example.org"
     email_device.save()

@@ -195,6 +195,23 @@ def test_email_challenge(user, email_device, failures):
     assert user.otp_device == email_device
 
 
+class OldStyleMessages(OTPTokenForm):
+    """A site's subclass with messages written for django-otp, which filled in ``{0}``."""
+
+    otp_error_messages = {**OTPTokenForm.otp_error_messages,
+                          "challenge_message": "Sent: {0}",
+                          "challenge_exception": "Could not send: {0}"}
+
+
+def test_messages_with_django_otps_placeholder_are_filled_in(user, email_device):
+    data = {"otp_device": email_device.persistent_id, "otp_challenge": "1"}
+    with mock.patch("django_otp.plugins.otp_email.models.send_mail", side_effect=OSError("down")):
+        assert OldStyleMessages(user, data=data).errors["__all__"] == ["Could not send: down"]
+    assert OldStyleMessages(user, data=data).errors["__all__"] == ["Sent: sent by email"]
+    form = token_form(user, email_device, otp_challenge="1")  # this package's own: %(message)s
+    assert form.errors["__all__"][0].startswith("OTP Challenge: ")
+
+
 def test_email_challenge_twice_sends_one_mail(user, email_device):
     assert not token_form(user, email_device, otp_challenge="1").is_valid()
     form = token_form(user, email_device, otp_challenge="1")
@@ -270,6 +287,12 @@ def test_auth_form_device_of_another_user(user, other_user, totp_device):
     form = auth_form(theirs, totp_now(theirs))
     assert not form.is_valid()
     assert "invalid_device" in error_codes(form)
+    # As django-otp left it: the user is known, not verified, and the form offers the user's
+    # own devices again, with the password kept.
+    alice = form.get_user()
+    assert alice.get_username() == "alice" and alice.otp_device is None
+    assert list(form.fields["otp_device"].widget.choices) == [(totp_device.persistent_id, "default")]
+    assert form.fields["password"].widget.render_value
 
 
 def test_auth_form_unconfirmed_device(user, totp_device):

@@ -345,3 +345,15 @@ def test_totp_defaults_are_rfc_6238s(monkeypatch):
 
     monkeypatch.setattr(oath._time, "time", lambda: 59)
     assert oath.totp(b"12345678901234567890") == 287082
+
+
+def test_the_clock_can_be_patched_where_django_otp_tests_patch_it(monkeypatch):
+    """``django_otp.oath.time`` (django-otp's own tests replace it) and ``time.time``."""
+    from unittest import mock
+
+    from django_otp import oath
+
+    with mock.patch("django_otp.oath.time", return_value=59):
+        assert oath.totp(b"12345678901234567890") == 287082
+    monkeypatch.setattr("time.time", lambda: 59)
+    assert oath.TOTP(b"12345678901234567890").t() == 1

@@ -175,6 +175,16 @@ def test_normalisation_is_the_same_hashed_or_not(settings, device, hashed, typed
     assert device.verify_token(typed) is accepted
 
 
+@pytest.mark.parametrize("hashed", [False, True])
+@pytest.mark.parametrize(("typed", "accepted"), [(12345678, True), (1234567, False), (True, False),
+                                                 (12345678.0, False), (None, False)])
+def test_an_int_is_its_digits_as_with_django_otp(settings, device, hashed, typed, accepted):
+    settings.OTP_STATIC_HASH_TOKENS = hashed
+    settings.OTP_STATIC_HASH_ITERATIONS = ITERATIONS
+    device.add_tokens(["12345678"])
+    assert device.verify_token(typed) is accepted
+
+
 @pytest.mark.parametrize("hashing_now", [False, True])
 def test_plaintext_and_hashed_tokens_on_one_device(settings, device, hashing_now):
     device.token_set.create(token="plain234")  # stored before hashing was turned on

@@ -340,7 +340,8 @@ def test_otp_plural_error_in_dutch(user, totp_device, dutch, failures, expected)
     assert expected in form.non_field_errors()[0]
 
 
-def test_token_email_in_dutch(email_device, dutch):
+def test_token_email_in_dutch(email_device, dutch, settings):
+    settings.OTP_EMAIL_BODY_TEMPLATE_PATH = "otp/email/token_message.txt"  # the sentence
     email_device.generate_challenge()
     (sent,) = mail.outbox
     assert sent.subject == "Je verificatiecode"

@@ -6,8 +6,8 @@ from .models import EmailDevice
 
 
 class EmailDeviceAdmin(base.DeviceAdmin):
-    list_display = ("user", "name", "confirmed", "email", "last_used_at")
-    search_fields = ("email",)
+    list_display = ["user", "name", "confirmed", "email", "last_used_at"]
+    search_fields = ["email"]
     sensitive_fields = ("token",)
     fieldsets = base.device_fieldsets(
         config=("email",), state=("token", "valid_until", "last_generated_timestamp"))

@@ -7,7 +7,7 @@ from .models import HOTPDevice
 
 class HOTPDeviceAdmin(base.DeviceConfigAdminMixin, base.DeviceAdmin):
     config_template = "otp_hotp/admin/config.html"
-    list_display = ("user", "name", "confirmed", "counter", "last_used_at")
+    list_display = ["user", "name", "confirmed", "counter", "last_used_at"]
     sensitive_fields = ("key",)
     fieldsets = base.device_fieldsets(config=("key", "digits", "tolerance"), state=("counter",))
 

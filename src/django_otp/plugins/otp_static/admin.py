@@ -55,7 +55,7 @@ class StaticTokenInline(admin.TabularInline):
 
 
 class StaticDeviceAdmin(base.DeviceAdmin):
-    list_display = ("user", "name", "confirmed", "token_count", "last_used_at")
+    list_display = ["user", "name", "confirmed", "token_count", "last_used_at"]
     inlines = [StaticTokenInline]
     fieldsets = base.device_fieldsets()
 

@@ -22,8 +22,11 @@ TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 def normalize(token: Any) -> str | None:
-    """A candidate token as it is compared: without surrounding spaces, case kept; None when it
-    cannot be a token (not a string, empty, longer than 16 characters, or with a NUL)."""
+    """A candidate token as it is compared: without surrounding spaces, case kept; an int as
+    its digits (django-otp's query matched ``123456`` to ``"123456"``); None when it cannot be
+    a token (another type, empty, longer than 16 characters, or with a NUL)."""
+    if isinstance(token, int) and not isinstance(token, bool):
+        token = str(token)
     if not isinstance(token, str):
         return None
     token = token.strip()

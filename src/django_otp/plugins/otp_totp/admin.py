@@ -7,7 +7,7 @@ from .models import TOTPDevice
 
 class TOTPDeviceAdmin(base.DeviceConfigAdminMixin, base.DeviceAdmin):
     config_template = "otp_totp/admin/config.html"
-    list_display = ("user", "name", "confirmed", "digits", "last_used_at")
+    list_display = ["user", "name", "confirmed", "digits", "last_used_at"]
     sensitive_fields = ("key",)
     fieldsets = base.device_fieldsets(config=("key", "step", "t0", "digits", "tolerance"),
                                       state=("drift", "last_t"))

@@ -8,9 +8,9 @@ from .models import PhoneDevice
 
 
 class PhoneDeviceAdmin(base.DeviceAdmin):
-    list_display = ("user", "name", "method", "number", "confirmed")
-    list_filter = ("method", "confirmed")
-    search_fields = ("number",)
+    list_display = ["user", "name", "method", "number", "confirmed"]
+    list_filter = ["method", "confirmed"]
+    search_fields = ["number"]
     sensitive_fields = ("key",)
     readonly_fields = ("last_t", "last_generated_timestamp")
     fieldsets = [
