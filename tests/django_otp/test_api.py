@@ -4,6 +4,7 @@ import pytest
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import QuerySet
 from django.test import RequestFactory
 
 import django_otp
@@ -75,6 +76,27 @@ def test_devices_for_an_unsaved_user(db):
     from django.contrib.auth import get_user_model
 
     assert list(devices_for_user(get_user_model()(username="ghost"))) == []
+
+
+def test_devices_for_verifying_lock_the_rows_only_of_devices_that_read_then_save(
+        user, totp_device, monkeypatch):
+    """``for_verify=True``: the models that do not claim tokens atomically (read, check,
+    ``save()``) are read ``select_for_update``; the others claim in one UPDATE and lock nothing."""
+    locked = []
+    select_for_update = QuerySet.select_for_update
+
+    def spy(queryset, *args, **kwargs):
+        locked.append(queryset.model)
+        return select_for_update(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    assert list(devices_for_user(user, for_verify=True)) == [totp_device]
+    read_then_save = {model for model in device_classes() if not model.claims_tokens_atomically}
+    assert read_then_save  # the YubiKey models of the test settings
+    assert set(locked) == read_then_save
+    locked.clear()
+    list(devices_for_user(user))
+    assert locked == []
 
 
 def test_user_has_device(user, other_user, totp_device):

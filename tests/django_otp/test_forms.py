@@ -114,6 +114,9 @@ def test_throttled_device_says_so(user, totp_device, failures):
     assert not form.is_valid()
     assert error_codes(form) == {"n_failed_attempts"}
     assert "3 failed attempts" in str(form.errors)
+    # For a message of a subclass that says until when (``otp_error_messages``).
+    [error] = form.errors.as_data()["__all__"]
+    assert error.params["failure_count"] == 3 and error.params["locked_until"] != ""
     assert totp_device.verify_token(totp_now(totp_device)) is False  # still locked, not consumed
 
 
@@ -132,6 +135,15 @@ def test_a_refusal_with_an_error_message_shows_it(user, totp_device):
         form = token_form(user, totp_device, totp_now(totp_device))
         assert not form.is_valid()
     assert form.non_field_errors() == ["Locked by the help desk."]
+
+
+@pytest.mark.parametrize("info", [None, {}, {"reason": "help desk lock"}])
+def test_a_refusal_that_says_nothing_gets_the_general_message(user, totp_device, info):
+    with mock.patch.object(TOTPDevice, "verify_is_allowed", return_value=(False, info)):
+        form = token_form(user, totp_device, totp_now(totp_device))
+        assert not form.is_valid()
+    assert error_codes(form) == {"verification_not_allowed"}
+    assert form.non_field_errors() == ["Verification of the token is currently disabled"]
 
 
 def test_failed_attempts_keep_their_own_message_over_an_error_message(user, totp_device):
@@ -225,6 +237,7 @@ def test_email_challenge_when_mail_fails(user, email_device):
         form = token_form(user, email_device, otp_challenge="1")
         assert not form.is_valid()
     assert error_codes(form) == {"challenge_exception"}
+    assert form.non_field_errors() == ["Error generating challenge: down"]
     # Once mail works again, asking again sends one at once: nothing was sent the first time.
     assert not token_form(user, email_device, otp_challenge="1").is_valid()
     assert len(mail.outbox) == 1

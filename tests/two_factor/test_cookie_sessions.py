@@ -8,13 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.sessions.backends import signed_cookies
 from django.core.cache import cache
 from django.test import Client
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor.flows import login as login_flows
-from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
+from two_factor.flows.setup import SECRET_SESSION_KEY, get_or_create_secret, get_secret
 from two_factor.models import Claim
 from two_factor.views.utils import get_remember_device_cookie
 
@@ -57,6 +58,16 @@ def test_the_cookie_holds_a_seed_not_the_secret(at_the_generator):
     stored = readable(cookie)[SECRET_SESSION_KEY]
     assert stored.startswith("seed$") and secret not in json.dumps(readable(cookie))
     assert len(secret) == 40 and int(secret, 16) >= 0  # 20 bytes, hex, as the device keeps it
+
+
+def test_the_first_secret_of_a_cookie_session_is_the_one_it_keeps():
+    session = signed_cookies.SessionStore()
+    secret = get_or_create_secret(session)
+    assert session[SECRET_SESSION_KEY].startswith("seed$")
+    assert secret is not None and len(secret) == 40
+    assert get_secret(session) == secret == get_or_create_secret(session)
+    # Each setup its own random seed, so its own secret.
+    assert get_or_create_secret(signed_cookies.SessionStore()) != secret
 
 
 def test_the_setup_finishes_with_the_derived_secret(at_the_generator, user):
@@ -130,6 +141,18 @@ def test_a_sign_in_in_progress_goes_on_as_usual(client, default_totp, backup_dev
     assert current_step(client.post(URL, {"wizard_goto_step": "token"})) == "token"
     assert post_token(client, totp_now(default_totp)).status_code == 302
     assert otp_status(client)["verified"]
+
+
+def test_each_sign_in_is_an_attempt_of_its_own(client, default_totp, backup_device):
+    """Two browsers at the token step at once: the one that finishes first does not end the
+    other's sign-in (each names its own attempt)."""
+    other = Client()
+    assert current_step(post_password(client)) == "token"
+    assert current_step(post_password(other)) == "token"
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+    other.post(URL, {"wizard_goto_step": "backup"})
+    assert post_token(other, "backup01", step="backup").status_code == 302
+    assert otp_status(other)["verified"]
 
 
 def test_database_sessions_name_no_attempt(client, default_totp, settings):

@@ -13,13 +13,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor import checks
 from two_factor.flows import policy
 from two_factor.middleware import enforce
+from two_factor.urls import urlpatterns as tf_urls
 
 from .conftest import login_password_only, login_verified
 from .test_setup import COMPLETE, post_step, to_generator, totp_token
@@ -105,10 +106,26 @@ def test_user_must_use_two_factor(settings, make_user):
     assert not policy.user_must_use_two_factor(AnonymousUser())
 
 
-def test_a_callable_that_does_not_import_is_loud(settings, user):
-    settings.TWO_FACTOR_ENFORCE_CALLABLE = "tests.two_factor.test_enforcement.missing"
-    with pytest.raises(ImproperlyConfigured):
+@pytest.mark.parametrize("path, says", [
+    ("tests.two_factor.test_enforcement.missing", "cannot be imported"),
+    ("tests.two_factor.test_enforcement.GRACE", "is not callable"),  # imports, but a number
+])
+def test_a_callable_that_does_not_import_is_loud(settings, user, path, says):
+    settings.TWO_FACTOR_ENFORCE_CALLABLE = path
+    with pytest.raises(ImproperlyConfigured, match=says):
         policy.user_must_use_two_factor(user)
+
+
+def test_the_flags_cover_no_user_model_without_them(settings):
+    """A custom user model without ``is_superuser`` / ``is_staff`` (no PermissionsMixin): the
+    flag settings cover none of its users."""
+    settings.TWO_FACTOR_ENFORCE_SUPERUSERS = settings.TWO_FACTOR_ENFORCE_STAFF = True
+
+    class PlainUser:
+        is_authenticated = True
+
+    assert not policy.covered_by_flags(PlainUser())
+    assert not policy.user_must_use_two_factor(PlainUser())
 
 
 # What happens to a covered user
@@ -157,6 +174,23 @@ def test_the_pages_to_comply_are_exempt(superusers_enforced, client, superuser, 
     login_password_only(client, superuser)
     response = client.get(url)
     assert not (response.status_code == 302 and response.url.startswith((SETUP, REAUTH))), url
+
+
+# two_factor's URLs included a second time, under an instance namespace of the site's own
+# (``@pytest.mark.urls(__name__)``): their app namespace is still ``two_factor``.
+urlpatterns = [
+    path("security/", include((tf_urls[0], "two_factor"), namespace="security")),
+    path("", include("tests.urls")),
+]
+
+
+@pytest.mark.urls(__name__)
+def test_the_pages_to_comply_are_exempt_under_another_instance_namespace(
+        superusers_enforced, client, superuser):
+    login_password_only(client, superuser)
+    setup = reverse("security:setup")
+    assert setup.startswith("/security/")
+    assert client.get(setup).status_code == 200
 
 
 def test_the_admin_logout_is_exempt(superusers_enforced, client, superuser):

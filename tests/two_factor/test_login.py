@@ -14,9 +14,10 @@ from django.urls import include, path, reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from tests.conftest import totp_now
+from tests.conftest import hotp_at, totp_now
 from tests.django_otp.test_middleware import MarkingBackend
 from two_factor.forms import AuthenticationTokenForm
 from two_factor.plugins.registry import MethodBase, registry
@@ -99,6 +100,7 @@ def test_get_shows_the_password_step_and_starts_no_session(client, db):
     content = response.content.decode()
     assert 'name="auth-username"' in content and 'name="auth-password"' in content
     assert f'name="{STEP}" value="auth"' in content
+    assert response.context["cancel_url"] is None  # nothing to cancel yet
     assert django_settings.SESSION_COOKIE_NAME not in client.cookies
     assert not Session.objects.exists()
     assert response["Cache-Control"].startswith("max-age=0")
@@ -339,6 +341,21 @@ def test_backup_step_accepts_backup_tokens_only(client, user_with_totp, default_
     assert signed_in_user_id(client) is None
 
 
+def test_backup_step_takes_the_confirmed_backup_device_not_an_older_unconfirmed_one(
+        client, user_with_totp, default_totp):
+    # An older backup device that was never confirmed (made by an admin, say) is not the one
+    # whose tokens the backup step checks: the confirmed one's are.
+    unconfirmed = StaticDevice.objects.create(user=user_with_totp, name="backup", confirmed=False)
+    unconfirmed.token_set.create(token="unconf01")
+    confirmed = StaticDevice.objects.create(user=user_with_totp, name="backup")
+    confirmed.token_set.create(token="backup01")
+    post_password(client)
+    client.post(URL, {STEP: "token", "wizard_goto_step": "backup"})
+    assert post_token(client, "backup01", step="backup").status_code == 302
+    assert otp_status(client)["device"] == confirmed.persistent_id
+    assert list(StaticToken.objects.values_list("token", flat=True)) == ["unconf01"]
+
+
 def test_back_from_the_backup_step_to_the_token(client, user_with_totp, default_totp,
                                                 backup_device):
     post_password(client)
@@ -544,6 +561,18 @@ def test_deactivation_between_the_steps(client, user_with_totp, default_totp):
     user_with_totp.is_active = False
     user_with_totp.save()
     response = post_token(client, totp_now(default_totp))
+    assert current_step(response) == "auth"
+    assert signed_in_user_id(client) is None
+
+
+def test_password_sent_again_after_a_deactivation_between_the_steps(client, user_with_totp,
+                                                                   default_totp):
+    # The password form posted again (the browser's back button) once the user is gone: the
+    # sign-in starts over, not a 500.
+    post_password(client)
+    user_with_totp.is_active = False
+    user_with_totp.save()
+    response = post_password(client)
     assert current_step(response) == "auth"
     assert signed_in_user_id(client) is None
 
@@ -932,6 +961,15 @@ def test_backup_step_posted_without_choosing_it(client, user_with_totp, backup_d
     assert current_step(response) == "auth"
     assert signed_in_user_id(client) is None
     assert StaticToken.objects.filter(token="backup01").exists()
+
+
+def test_a_default_device_that_no_method_knows_still_signs_in(client, user):
+    # A device whose plugin was removed, say: the core token form checks its token.
+    device = HOTPDevice.objects.create(user=user, name="default")
+    assert registry.method_from_device(device) is None
+    assert current_step(post_password(client)) == "token"
+    assert post_token(client, hotp_at(device)).status_code == 302
+    assert otp_status(client)["device"] == device.persistent_id
 
 
 def test_token_step_has_a_cancel_link_that_starts_over(client, user_with_totp):

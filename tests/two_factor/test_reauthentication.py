@@ -423,6 +423,9 @@ def test_page_asks_for_the_default_device_and_says_why(stale_client, default_tot
     assert "What you submitted was not saved" in body
     assert 'name="remember"' not in body
     assert "no-cache" in page["Cache-Control"]
+    # The form carries ``next`` on, for a template whose form posts elsewhere.
+    assert page.context["next"] == DISABLE
+    assert f'<input type="hidden" name="next" value="{DISABLE}">' in body
 
 
 def test_success_emits_reauthenticated(stale_client, default_totp, sent_events):
@@ -471,6 +474,7 @@ def test_empty_token_is_no_attempt(stale_client, default_totp, sent_events):
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
                                     "http://testserver.evil.example/"])
 def test_off_site_next_is_ignored(stale_client, default_totp, target):
+    assert stale_client.get(REAUTH, {"next": target}).context["next"] == ""
     response = reauthenticate(stale_client, default_totp, target)
     assert response.status_code == 302 and response.url == PROFILE
 
@@ -539,9 +543,15 @@ def test_another_static_device_is_no_backup_device(stale_client, user_with_totp,
     assert sent_events == []
 
 
-def test_no_backup_tokens_left(stale_client, default_totp):
+@pytest.mark.parametrize("used_up", [False, True])
+def test_no_backup_tokens_left(stale_client, default_totp, backup_device, used_up):
+    """No backup device, or one whose tokens are all used: the page stays on the device."""
+    if used_up:
+        backup_device.token_set.all().delete()
+    else:
+        backup_device.delete()
     page = stale_client.post(REAUTH, {"use_backup": "1"})
-    assert page.context["device"] == default_totp
+    assert page.context["device"] == default_totp and page.context["backup"] is False
     assert "no backup tokens left" in page.content.decode()
 
 

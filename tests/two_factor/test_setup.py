@@ -247,6 +247,38 @@ def test_registered_method_adds_step_and_validation(setup_client, user, fake_met
     assert setup_client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
 
 
+class OtherFakeForm(FakeForm):
+    other = forms.CharField(max_length=20)
+
+
+class SharedStepMethod(FakeMethod):
+    """Another plugin's method whose step has the name of ``FakeMethod``'s."""
+
+    code = "fake-too"
+    verbose_name = "Another fake method"
+
+    def get_setup_forms(self, wizard):
+        return {"fake": OtherFakeForm}
+
+
+@pytest.fixture
+def shared_step_method(fake_method):
+    method = SharedStepMethod()
+    registry.register(method)  # after ``fake_method``
+    yield method
+    registry.unregister(method.code)
+
+
+@pytest.mark.parametrize("code, form_class", [("fake", FakeForm), ("fake-too", OtherFakeForm)])
+def test_a_step_name_shared_by_two_methods_takes_the_chosen_ones_form(
+        setup_client, shared_step_method, code, form_class):
+    setup_client.get(SETUP)
+    post_step(setup_client, "welcome")
+    response = post_step(setup_client, "method", {"method": code})
+    assert current_step(response) == "fake"
+    assert type(response.context["wizard"]["form"]) is form_class
+
+
 def test_validation_step_context_has_the_device(setup_client, user, fake_method):
     setup_client.get(SETUP)
     post_step(setup_client, "welcome")
@@ -572,6 +604,25 @@ def test_a_claim_over_by_the_clock_is_taken_over_by_one_request(user):
         results = [setup_flows.claim_setup_send(device) for _request in range(2)]
     assert results[0] is None
     assert results[1] == next_at + timedelta(seconds=1 + device.get_cooldown_duration())
+
+
+@pytest.mark.django_db
+def test_a_claim_that_ends_just_after_it_was_refused_is_taken(user, monkeypatch):
+    """Refused the claim, the request finds it over when it asks since when (its holder gave
+    it back: nothing could be sent): it claims it and may send, rather than tell the user to
+    wait for a claim that nobody holds."""
+    device = EmailDevice(user=user, name="default", confirmed=False, email="alice@example.com")
+    assert setup_flows.claim_setup_send(device) is None
+    claimed_at = setup_flows.once.claimed_at
+
+    def given_back_meanwhile(name):
+        setup_flows.once.release(name)
+        return claimed_at(name)
+
+    monkeypatch.setattr(setup_flows.once, "claimed_at", given_back_meanwhile)
+    assert setup_flows.claim_setup_send(device) is None
+    monkeypatch.setattr(setup_flows.once, "claimed_at", claimed_at)
+    assert setup_flows.claim_setup_send(device) is not None  # and this request holds it
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@
 from binascii import unhexlify
 
 import pytest
+from django.db import transaction
 
 pytest.importorskip("otp_yubikey")
 
@@ -49,6 +50,22 @@ def test_verify_token_accepts_an_otp_once(device, key, user):
     device.refresh_from_db()
     assert (device.session, device.counter) == (5, 1)
     assert verify_token(user, device.persistent_id, press(key, device)) == device
+
+
+def test_verify_token_checks_and_saves_inside_a_transaction(device, key, user, monkeypatch):
+    """otp_yubikey reads, checks and save()s: the row it reads locked (``select_for_update``)
+    stays locked until the save only inside a transaction, which verify_token opens for it.
+    (SQLite locks nothing: the transaction is what this test can see.)"""
+    opened = []
+    atomic = transaction.atomic
+
+    def spy(*args, **kwargs):
+        opened.append(args)
+        return atomic(*args, **kwargs)
+
+    monkeypatch.setattr(transaction, "atomic", spy)
+    assert verify_token(user, device.persistent_id, press(key, device)) == device
+    assert opened
 
 
 def test_an_older_otp_is_refused_after_a_newer_one(device, key, user):
