@@ -77,7 +77,7 @@ def last_verified(request: Any) -> int | None:
 def verified_recently(request: Any) -> bool:
     """Whether the user of ``request`` may do a sensitive action without proving it again.
 
-    Always true when the setting is None. Otherwise the record must be younger than the
+    Always true when the setting is None. Otherwise the record may be at most as old as the
     setting, and a user with a device must be verified by one in this session.
     """
     age = max_age()
