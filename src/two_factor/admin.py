@@ -17,7 +17,6 @@ demand OTP on the admin's other pages. ``TwoFactorConfig.ready()`` calls it only
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings as django_settings
@@ -35,6 +34,7 @@ from django.utils.translation import ngettext
 from django_otp import user_has_device
 
 from .utils import safe_next_url
+from .views.setup import SETUP_NEXT_SESSION_KEY
 
 __all__ = [
     "AdminSiteOTPRequiredMixin", "AdminSiteOTPRequired", "patch_admin", "unpatch_admin", "is_admin_patched",
@@ -44,6 +44,12 @@ __all__ = [
 def _safe_next(site: AdminSite, request: HttpRequest) -> str:
     """The ``next`` of the request if it stays on this host, else the site's index."""
     return safe_next_url(request) or reverse("admin:index", current_app=site.name)
+
+
+def _next_for_sign_in(request: HttpRequest) -> str:
+    """Where the sign-in goes on to: the ``next`` of the request if it stays on this host,
+    else ``LOGIN_REDIRECT_URL``, as django-two-factor-auth sent it."""
+    return safe_next_url(request) or str(resolve_url(django_settings.LOGIN_REDIRECT_URL))
 
 
 def _sign_in_url(request: HttpRequest) -> str:
@@ -56,10 +62,9 @@ def _sign_in_url(request: HttpRequest) -> str:
 
 def _login_redirect(site: AdminSite, request: HttpRequest) -> HttpResponse:
     """What an admin login page does: the admitted go on, the others go to the sign-in."""
-    target = _safe_next(site, request)
     if request.method == "GET" and site.has_permission(request):
-        return HttpResponseRedirect(target)
-    return redirect_to_login(target, _sign_in_url(request))
+        return HttpResponseRedirect(_safe_next(site, request))
+    return redirect_to_login(_next_for_sign_in(request), _sign_in_url(request))
 
 
 if TYPE_CHECKING:
@@ -84,13 +89,14 @@ class AdminSiteOTPRequiredMixin(_AdminSiteBase):
         """No form here: send the user to the two_factor sign-in (``LOGIN_URL``) with ``next``.
 
         Staff signed in with the password alone who have no device yet are sent to the setup
-        wizard instead (the sign-in could never verify them), which then links back here.
+        wizard instead (the sign-in could never verify them), at its own address as the old
+        package sent them; its last page links back here (the way back is in the session).
         """
         user = request.user
         if (user.is_active and user.is_staff and not _is_verified(user)
                 and not user_has_device(user)):
-            setup = reverse("two_factor:setup")
-            return HttpResponseRedirect(f"{setup}?{urlencode({'next': _safe_next(self, request)})}")
+            request.session[SETUP_NEXT_SESSION_KEY] = _safe_next(self, request)
+            return HttpResponseRedirect(reverse("two_factor:setup"))
         return _login_redirect(self, request)
 
 

@@ -1,6 +1,7 @@
 """Disabling two-factor authentication: every device goes, from a verified session only."""
 
 import pytest
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -46,18 +47,33 @@ def test_anonymous_is_sent_to_login(client, db, settings):
 
 
 def test_password_only_session_is_sent_to_otp_login(client, every_device, settings):
+    """As django-two-factor-auth's DisableView: to OTP_LOGIN_URL with no next."""
     settings.OTP_LOGIN_URL = "/otp-login/"
     login_password_only(client, every_device)
     for response in (client.get(URL), client.post(URL, {"understand": "on"})):
         assert response.status_code == 302
-        assert response.url == f"/otp-login/?next={URL}"
+        assert response.url == "/otp-login/"
     assert device_count(every_device) == 4
 
 
 def test_password_only_session_without_device_is_sent_to_otp_login(client, user):
     login_password_only(client, user)
     response = client.get(URL)
-    assert response.status_code == 302 and response.url == f"/login/?next={URL}"
+    assert response.status_code == 302 and response.url == "/login/"
+
+
+def test_password_only_session_goes_to_a_success_url_when_set(client, every_device, monkeypatch):
+    """The old view used its ``success_url`` as the login URL of an unverified session."""
+    from two_factor.views.profile import DisableView
+
+    monkeypatch.setattr(DisableView, "success_url", "two_factor:profile")
+    login_password_only(client, every_device)
+    assert client.get(URL).url == "/account/two_factor/"
+
+
+def test_anonymous_is_sent_to_the_sign_in_with_next(client, db, settings):
+    response = client.get(URL)
+    assert response.status_code == 302 and response.url == f"{resolve_url(settings.LOGIN_URL)}?next={URL}"
 
 
 def test_the_box_must_be_ticked(verified_client, every_device):

@@ -30,9 +30,17 @@ URL = reverse("two_factor:login")
 STEP = "login_view-current_step"
 
 # For the tests that need another configuration of the view (``@pytest.mark.urls(__name__)``).
+class NoTokenOnTheIntranetLogin(LoginView):
+    """A site's subclass that skips the token step, as django-two-factor-auth allowed."""
+
+    def has_token_step(self):
+        return False if self.request.META.get("REMOTE_ADDR") == "10.0.0.7" else super().has_token_step()
+
+
 urlpatterns = [
     path("redirecting-login/", LoginView.as_view(redirect_authenticated_user=True),
          name="redirecting-login"),
+    path("intranet-login/", NoTokenOnTheIntranetLogin.as_view(), name="intranet-login"),
     path("", include("tests.urls")),
 ]
 
@@ -992,3 +1000,16 @@ def test_signing_in_over_another_users_session(client, user_with_totp, default_t
     assert signed_in_user_id(client) == str(user_with_totp.pk)
     assert "cart" not in client.session and "wizard_login_view" not in client.session
     assert otp_status(client)["verified"] is True
+
+
+@pytest.mark.urls(__name__)
+def test_a_subclass_may_skip_the_token_step(default_totp):
+    """``has_token_step()`` decides, as in django-two-factor-auth: False signs the user in with
+    the password alone, unverified."""
+    step = "no_token_on_the_intranet_login-current_step"  # the wizard's prefix: its class name
+    data = {step: "auth", "auth-username": "alice", "auth-password": PASSWORD}
+    inside = Client(REMOTE_ADDR="10.0.0.7")
+    response = inside.post("/intranet-login/", data)
+    assert response.status_code == 302
+    assert otp_status(inside) == {"authenticated": True, "verified": False, "device": None}
+    assert current_step(Client().post("/intranet-login/", data)) == "token"

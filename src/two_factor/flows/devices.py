@@ -75,7 +75,7 @@ def profile_context(user: Any, *, security: bool = True) -> dict[str, Any]:
     method = registry.method_from_device(device) if device is not None else None
     context: dict[str, Any] = {
         "default_device": device,
-        "default_device_type": type(device).__name__ if device is not None else None,
+        "default_device_type": type(device).__name__,  # "NoneType" without one, as before
         "default_method": method,
         "backup_methods": [],
         "backup_tokens": backup_token_count(user),

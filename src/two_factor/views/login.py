@@ -37,12 +37,11 @@ from .setup import SETUP_NEXT_SESSION_KEY
 
 
 def _has_token_step(wizard: LoginView) -> bool:
-    state = wizard.storage.extra_data
-    return bool(state.get("device")) and not state.get("remembered") and not state.get("backup")
+    return wizard.has_token_step()
 
 
 def _has_backup_step(wizard: LoginView) -> bool:
-    return bool(wizard.storage.extra_data.get("backup"))
+    return wizard.has_backup_step()
 
 
 @method_decorator([sensitive_post_parameters(), csrf_protect, never_cache], name="dispatch")
@@ -58,6 +57,17 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     notice: Any = None
     #: The names of the remember cookies this request found invalid: its response deletes them.
     rejected_cookies: Sequence[str] = ()
+
+    def has_token_step(self) -> bool:
+        """Whether the sign-in asks for a token: the user has a device, no remember cookie
+        vouched for it, and the backup step was not chosen. A site may override it (as with
+        django-two-factor-auth); False signs the user in with the password alone."""
+        state = self.storage.extra_data
+        return bool(state.get("device")) and not state.get("remembered") and not state.get("backup")
+
+    def has_backup_step(self) -> bool:
+        """Whether the sign-in asks for a backup token: the user chose to give one."""
+        return bool(self.storage.extra_data.get("backup"))
 
     def get_default_redirect_url(self) -> str:
         return resolve_url(self.next_page or django_settings.LOGIN_REDIRECT_URL)

@@ -13,13 +13,15 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
+from django_otp.conf import settings as otp_settings
+
 from ..events import TWO_FACTOR_DISABLED, emit
 from ..flows.devices import forget_verification, password_only, profile_context, remove_all_devices
 from ..flows.remember import delete_remember_cookie, remember_cookie_names
 from ..flows.removal import removable_devices
 from ..flows.trusted import logout_everywhere, revoke_all_browsers, revoke_browser
 from ..forms import DisableForm
-from ..utils import safe_next_url, success_url_or_home
+from ..utils import is_verified, safe_next_url, success_url_or_home
 from .mixins import (
     OTPLoginRequiredMixin,
     ReauthenticationRequiredMixin,
@@ -59,6 +61,15 @@ class DisableView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, FormView
     form_class = DisableForm
     template_name = "two_factor/profile/disable.html"
     success_url: str | None = None
+
+    def otp_refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """As django-two-factor-auth's: a session not verified by a device goes to
+        ``success_url``, else ``OTP_LOGIN_URL``, with no ``next`` (its tests compare the URL);
+        an anonymous user to the sign-in with ``next``."""
+        user = request.user
+        if user.is_authenticated and not is_verified(user):
+            return HttpResponseRedirect(resolve_url(self.success_url or otp_settings.OTP_LOGIN_URL))
+        return super().otp_refusal(request)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -93,7 +93,6 @@ class EmailMethod(MethodBase):
             "email": mask_email(cast("EmailDevice", device).recipient)}
 
 
-
 def _account_email(user: Any) -> str:
     return getattr(user, "email", "") or ""
 

@@ -124,11 +124,12 @@ def test_setup_complete_offers_a_backup_phone(client, user, gateways):
     login_verified(client, user, TOTPDevice.objects.create(user=user, name="default"))
     response = client.get(COMPLETE)
     assert [method.code for method in response.context["phone_methods"]] == ["call", "sms"]
-    assert 'href="/account/two_factor/phone/register/"' in response.content.decode()
+    assert 'href="/account/two_factor/phone/register/">Add Phone Number</a>' in response.content.decode()
     gateways.TWO_FACTOR_CALL_GATEWAY = gateways.TWO_FACTOR_SMS_GATEWAY = None
     response = client.get(COMPLETE)
     assert response.context["phone_methods"] == []
-    assert "/account/two_factor/phone/register/" not in response.content.decode()
+    page = response.content.decode()
+    assert "/account/two_factor/phone/register/" not in page and "Add Phone Number" not in page
 
 
 def test_token_computed_from_the_saved_key(setup_client, user):
