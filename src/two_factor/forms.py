@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.models import Device
@@ -140,12 +141,25 @@ class BackupTokensForm(forms.Form):
     batch = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
+def remember_label(age: float) -> str:
+    """"Don't ask again" for ``age`` seconds, in minutes below an hour, else in hours: the
+    old package's words."""
+    if age < 3600:
+        minutes = int(age / 60)
+        return ngettext("Don't ask again on this device for %(minutes)i minute",
+                        "Don't ask again on this device for %(minutes)i minutes",
+                        minutes) % {"minutes": minutes}
+    hours = int(age / 3600)
+    return ngettext("Don't ask again on this device for %(hours)i hour",
+                    "Don't ask again on this device for %(hours)i hours", hours) % {"hours": hours}
+
+
 class AuthenticationTokenForm(OTPAuthenticationFormMixin, forms.Form):
     """The sign-in token step: a token of ``initial_device``, and "remember this browser"."""
 
     otp_token = _token_field()
-    remember = forms.BooleanField(required=False, initial=False,
-                                  label=_("Don't ask again on this browser"))
+    #: Not ticked until the user ticks it: a browser others use is not trusted by accident.
+    remember = forms.BooleanField(required=False, initial=False)
     idempotent = False
 
     def __init__(self, user: Any, initial_device: Device | None, **kwargs: Any) -> None:
@@ -154,7 +168,10 @@ class AuthenticationTokenForm(OTPAuthenticationFormMixin, forms.Form):
         super().__init__(**kwargs)
         self.user = user
         self.initial_device = initial_device
-        if not settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
+        age = settings.TWO_FACTOR_REMEMBER_COOKIE_AGE
+        if age:
+            self.fields["remember"].label = remember_label(age)
+        else:
             del self.fields["remember"]
 
     def _chosen_device(self, user: Any) -> Device | None:

@@ -144,7 +144,7 @@ def expect_token_step(page) -> None:
 def enter_token(page, token: str, remember: bool = False) -> None:
     page.get_by_label(field("Token")).fill(token)
     if remember:
-        page.get_by_label("Don't ask again on this browser").check()
+        page.get_by_label("Don't ask again on this device", exact=False).check()
     page.get_by_role("button", name="Next", exact=True).click()
     page.wait_for_load_state()
 

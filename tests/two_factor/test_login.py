@@ -980,6 +980,13 @@ def test_a_default_device_that_no_method_knows_still_signs_in(client, user):
     assert otp_status(client)["device"] == device.persistent_id
 
 
+def test_cancel_goes_to_logout_redirect_url_when_set(client, user_with_totp, settings):
+    """As django-two-factor-auth's login: Cancel on every step goes to LOGOUT_REDIRECT_URL."""
+    settings.LOGOUT_REDIRECT_URL = "two_factor:profile"
+    assert client.get(URL).context["cancel_url"] == "/account/two_factor/"
+    assert post_password(client).context["cancel_url"] == "/account/two_factor/"
+
+
 def test_token_step_has_a_cancel_link_that_starts_over(client, user_with_totp):
     response = post_password(client, url=URL + "?next=/x/")
     assert response.context["cancel_url"] == URL + "?next=/x/"

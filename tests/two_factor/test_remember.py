@@ -191,6 +191,20 @@ def test_checkbox_only_when_enabled(client, user_with_totp, settings):
     assert 'name="token-remember"' not in post_password(client).content.decode()
 
 
+@pytest.mark.parametrize(("age", "label"), [
+    (60, "Don't ask again on this device for 1 minute"),
+    (1800, "Don't ask again on this device for 30 minutes"),
+    (3600, "Don't ask again on this device for 1 hour"),
+    (30 * 24 * 3600, "Don't ask again on this device for 720 hours"),
+])
+def test_the_checkbox_says_for_how_long_in_the_old_words(client, user_with_totp, settings, age,
+                                                         label):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = age
+    form = post_password(client).context["wizard"]["form"]
+    assert form.fields["remember"].label == label
+    assert form.fields["remember"].initial is False  # ticked by the user, never by default
+
+
 def test_ticking_the_box_sets_the_cookie(client, user_with_totp, default_totp):
     response = sign_in_remembering(client, default_totp)
     [(name, morsel)] = remember_cookies(client).items()

@@ -164,6 +164,16 @@ def test_generator_step_shows_the_qr_code_and_the_key_to_type(setup_client):
         assert page.context["otpauth_url"] == _expected_url(key)
 
 
+def test_a_subclass_names_its_own_qr_view(setup_client, monkeypatch):
+    """``qrcode_url``, the URL name of the QR code, as on django-two-factor-auth's SetupView."""
+    from two_factor.views import SetupView
+
+    assert SetupView.qrcode_url == "two_factor:qr"
+    monkeypatch.setattr(SetupView, "qrcode_url", "two_factor:profile")
+    setup_client.get(SETUP)
+    assert post_step(setup_client, "welcome").context["QR_URL"] == "/account/two_factor/"
+
+
 def test_wrong_token_is_form_error(setup_client, user):
     key = to_generator(setup_client)
     wrong = f"{(int(totp_token(key)) + 1) % 10**6:06d}"

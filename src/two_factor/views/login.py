@@ -69,6 +69,13 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         """Whether the sign-in asks for a backup token: the user chose to give one."""
         return bool(self.storage.extra_data.get("backup"))
 
+    def get_cancel_url(self) -> str | None:
+        """Where Cancel goes: ``LOGOUT_REDIRECT_URL`` when set (as in django-two-factor-auth),
+        else this page again, which starts over; on the password step nothing to cancel."""
+        if django_settings.LOGOUT_REDIRECT_URL:
+            return str(resolve_url(django_settings.LOGOUT_REDIRECT_URL))
+        return self.request.get_full_path() if self.steps.current != "auth" else None
+
     def get_default_redirect_url(self) -> str:
         return resolve_url(self.next_page or django_settings.LOGIN_REDIRECT_URL)
 
@@ -289,7 +296,7 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
         device = self.get_device("token") if step == "token" else None
         context.update(flows.step_context(self.get_user(), device, step, self.notice))
         context.update(
-            cancel_url=self.request.get_full_path() if step != "auth" else None,
+            cancel_url=self.get_cancel_url(),
             notice=self.notice, redirect_field_name=self.redirect_field_name,
             redirect_field_value=self.get_redirect_url(),
             auth_step_templates=[method.auth_step_template for method in registry.get_methods()

@@ -106,6 +106,8 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     template_name = "two_factor/core/setup.html"
     success_url = "two_factor:setup_complete"
     cancel_url = "two_factor:profile"
+    #: The URL name of the QR code's view (``QR_URL`` in the context).
+    qrcode_url = "two_factor:qr"
     # A list here; each view's own is a dict of steps (formtools' get_initkwargs, then
     # get_form_list() below): typed for both.
     form_list: Any = [("welcome", WelcomeForm), ("method", MethodForm)]
@@ -278,7 +280,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         secret: str | None
         if self.steps.current == "generator":
             secret = self.get_secret_key()
-            context.update(QR_URL=reverse("two_factor:qr"), secret_key=base32_secret(secret),
+            context.update(QR_URL=reverse(self.qrcode_url), secret_key=base32_secret(secret),
                            otpauth_url=setup_otpauth_url(self.request, secret, self.get_issuer()))
         else:
             secret = get_secret(self.request.session)
