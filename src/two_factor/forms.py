@@ -142,8 +142,8 @@ class BackupTokensForm(forms.Form):
 
 
 def remember_label(age: float) -> str:
-    """"Don't ask again" for ``age`` seconds, in minutes below an hour, else in hours: the
-    old package's words."""
+    """The label of the remember box for a cookie of ``age`` seconds: in minutes below an
+    hour, else in hours, in the old package's words."""
     if age < 3600:
         minutes = int(age / 60)
         return ngettext("Don't ask again on this device for %(minutes)i minute",
