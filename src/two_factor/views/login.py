@@ -36,14 +36,6 @@ from .mixins import OTPRequiredMixin
 from .setup import SETUP_NEXT_SESSION_KEY
 
 
-def _has_token_step(wizard: LoginView) -> bool:
-    return wizard.has_token_step()
-
-
-def _has_backup_step(wizard: LoginView) -> bool:
-    return wizard.has_backup_step()
-
-
 @method_decorator([sensitive_post_parameters(), csrf_protect, never_cache], name="dispatch")
 class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     AUTH_STEP, TOKEN_STEP, BACKUP_STEP = "auth", "token", "backup"  # the old names of the steps
@@ -51,7 +43,9 @@ class LoginView(RedirectURLMixin, IdempotentSessionWizardView):
     storage_name = "two_factor.views.utils.LoginStorage"
     form_list = (("auth", AuthenticationForm), ("token", AuthenticationTokenForm),
                  ("backup", BackupTokenForm))
-    condition_dict = {"token": _has_token_step, "backup": _has_backup_step}
+    # Through the methods, so that a subclass's own has_token_step() decides.
+    condition_dict = {"token": lambda wizard: wizard.has_token_step(),
+                      "backup": lambda wizard: wizard.has_backup_step()}
     idempotent_dict = {"auth": False, "token": False, "backup": False}
     redirect_authenticated_user = False
     notice: Any = None

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .utils import mask_email
+from .utils import account_email, mask_email
 
 __all__ = ["EmailForm"]
 
@@ -27,17 +27,17 @@ class EmailForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        account_email = self.account_email()
+        address = self.account_email()
         field = self.fields["email"]
-        if account_email:
+        if address:
             field.help_text = _("Leave empty to use the address of your account (%(email)s).") % {
-                "email": mask_email(account_email)}
+                "email": mask_email(address)}
         else:
             field.widget.attrs["required"] = True  # in the page; clean_email() says why
 
     def account_email(self) -> str:
         """The address of the user's account ("" when there is none)."""
-        return (getattr(self.user, "email", "") or "") if self.user is not None else ""
+        return account_email(self.user)
 
     def clean_email(self) -> str:
         email = self.cleaned_data.get("email") or ""

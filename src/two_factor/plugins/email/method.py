@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ...flows.login import NothingSent
 from ..registry import MethodBase
-from .utils import mask_email
+from .utils import account_email, mask_email
 
 if TYPE_CHECKING:
     from django.forms import Form
@@ -54,7 +54,7 @@ class EmailMethod(MethodBase):
     def get_setup_forms(self, wizard: Any) -> dict[str, type[Form]]:
         """The address step only for an account without an address: the tokens go to the
         account's own, as in the old package, and the step is skipped."""
-        return {} if _account_email(wizard.request.user) else super().get_setup_forms(wizard)
+        return {} if account_email(wizard.request.user) else super().get_setup_forms(wizard)
 
     def get_setup_form_kwargs(self, wizard: Any, step: str) -> dict[str, Any]:
         return {"user": wizard.request.user}
@@ -72,7 +72,7 @@ class EmailMethod(MethodBase):
         the old package, once a token sent to it has come back; the device then follows the
         account. A user model without an ``email`` field keeps it on the device."""
         email, user = cast("EmailDevice", device).email, request.user
-        if email and _has_email_field(user) and not _account_email(user):
+        if email and _has_email_field(user) and not account_email(user):
             user.email = email
             user.save(update_fields=["email"])
             cast("EmailDevice", device).email = None
@@ -91,10 +91,6 @@ class EmailMethod(MethodBase):
     def get_verbose_action(self, device: Device) -> Any:
         return _("We sent you an email at %(email)s, please enter the token we sent.") % {
             "email": mask_email(cast("EmailDevice", device).recipient)}
-
-
-def _account_email(user: Any) -> str:
-    return getattr(user, "email", "") or ""
 
 
 def _has_email_field(user: Any) -> bool:

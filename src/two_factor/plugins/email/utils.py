@@ -1,10 +1,15 @@
-"""Helpers of the email method: an address masked for the screen."""
+"""Helpers of the email method: the account's address, and an address masked for the screen."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["mask_email"]
+__all__ = ["account_email", "mask_email"]
+
+
+def account_email(user: Any) -> str:
+    """The address of ``user``'s account ("" when there is none, or no user)."""
+    return getattr(user, "email", "") or ""
 
 
 def mask_email(email: Any) -> str:
