@@ -38,10 +38,15 @@ def test_a_page_without_errors_marks_nothing(client, default_totp):
     assert post_token(client, totp_now(default_totp)).status_code == 302
 
 
-def test_a_field_error_keeps_djangos_own_description(client, default_totp):
-    """An empty token: the field's own error (Django's ``_error`` id) and the form's."""
+def test_an_empty_token_is_one_error_with_djangos_own_description(client, default_totp):
+    """An empty token: the field's own error (Django's ``_error`` id), not also the form's
+    "Please enter your OTP token.", which says the same; the form keeps both, as before."""
     post_password(client)
-    page = post_token(client, "").content.decode()
+    response = post_token(client, "")
+    page = response.content.decode()
     described = re.search(r'aria-describedby="([^"]+)"', tag(page, "token-otp_token")).group(1)
-    assert described.split() == ["id_token-otp_token_error", "token-errors"]
-    assert 'id="id_token-otp_token_error"' in page
+    assert described.split() == ["id_token-otp_token_error"]
+    assert 'id="id_token-otp_token_error"' in page and "This field is required." in page
+    assert "Please enter your OTP token." not in page and 'id="token-errors"' not in page
+    assert response.context["wizard"]["form"].errors == {
+        "otp_token": ["This field is required."], "__all__": ["Please enter your OTP token."]}

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.forms.utils import ErrorList
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -20,10 +22,22 @@ def errors_id(form: Any) -> str:
     return f"{form.prefix or 'form'}-errors"
 
 
+def own_errors(form: Any) -> ErrorList:
+    """``form.non_field_errors()``, less "Please enter your OTP token." when a field's own error
+    ("This field is required.") says it already: a screen reader would read both for an empty
+    token. ``form.errors`` keeps both, as django-otp's form gave them."""
+    errors = form.non_field_errors()
+    if errors and any(form.errors.get(name) for name in form.fields):
+        kept = [error for error in errors.as_data() if error.code != "token_required"]
+        if len(kept) < len(errors):
+            return ErrorList(kept, error_class="nonfield", renderer=form.renderer)
+    return errors
+
+
 @register.simple_tag
 def form_errors(form: Any) -> str:
     """The errors of ``form`` itself, in an alert region with the id its fields point at."""
-    errors = form.non_field_errors()
+    errors = own_errors(form)
     return format_html('<div id="{}" role="alert">{}</div>', errors_id(form), errors) if errors else ""
 
 
@@ -32,7 +46,7 @@ def form_field(field: Any) -> str:
     """``field``'s widget, as ``{{ field }}`` renders it; while the form has errors of its own,
     a required field is ``aria-invalid`` and described by them, after its own help and errors."""
     form = field.form
-    if not field.field.required or not form.is_bound or not form.non_field_errors():
+    if not field.field.required or not form.is_bound or not own_errors(form):
         return str(field)
     own = field.field.widget.attrs.get("aria-describedby") or field.aria_describedby
     attrs = {"aria-invalid": "true",
@@ -48,5 +62,22 @@ def fieldset_description(field: Any) -> str:
     form = field.form
     ids = [f"{field.auto_id}_helptext" if field.help_text else "",
            f"{field.auto_id}_error" if field.errors else "",
-           errors_id(form) if form.is_bound and form.non_field_errors() else ""]
+           errors_id(form) if form.is_bound and own_errors(form) else ""]
     return " ".join(filter(None, ids)) if field.auto_id else ""
+
+
+def has_errors(form: Any) -> bool:
+    """Whether ``form`` (or a formset) was submitted and came back with errors."""
+    if form is None or not getattr(form, "is_bound", False):
+        return False
+    count = getattr(form, "total_error_count", None)  # a formset's errors are a list of dicts
+    return bool(count() if count is not None else form.errors)
+
+
+@register.simple_tag
+def page_title(page: str, step: str = "", form: Any = None) -> str:
+    """The ``<title>`` of a page: the wizard step first, as a screen reader reads a title
+    from its start and a tab shows it, then the page; "Error:" before both when ``form`` came
+    back with errors, so that the failed submission is announced as the page loads."""
+    title = f"{step} – {page}" if step else str(page)
+    return gettext("Error: %(title)s") % {"title": title} if has_errors(form) else title

@@ -1,6 +1,8 @@
 """Backup phones: added with ``PhoneSetupView``, removed with ``PhoneDeleteView``, listed on the
 profile page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -344,3 +346,14 @@ def test_one_message_per_cooldown_whatever_the_restarts(verified, sent):
         response = post_step(verified, "setup", {"number": f"+3161234567{n}", "method": "sms"})
         assert current_step(response) == "validation"
     assert [number for _kind, number, _token in sent()] == ["+31612345670"]
+
+
+def test_the_page_title_names_the_step(verified, sent):
+    def title(response):
+        return re.search(r"<title>(.*?)</title>", response.content.decode()).group(1)
+
+    assert title(verified.get(REGISTER)) == "Phone Number – Add a backup phone"
+    assert title(post_step(verified, "setup", {"number": "not a number", "method": "sms"})) == \
+        "Error: Phone Number – Add a backup phone"
+    assert title(post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})) == \
+        "Token – Add a backup phone"
