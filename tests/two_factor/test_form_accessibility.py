@@ -3,9 +3,14 @@ token) are an alert region that the required fields point at (``two_factor_forms
 
 import re
 
+from django.urls import reverse
+
 from tests.conftest import totp_now
 
+from .a11y import description
+from .conftest import login_password_only
 from .test_login import STEP, URL, post_password, post_token
+from .test_setup import to_generator
 
 
 def tag(page, name):
@@ -19,7 +24,7 @@ def test_a_wrong_password_describes_both_fields(client, user):
     assert re.search(r'<div id="auth-errors" role="alert"><ul class="errorlist nonfield">', page)
     for name in ("auth-username", "auth-password"):
         assert 'aria-invalid="true"' in tag(page, name)
-        assert 'aria-describedby="auth-errors"' in tag(page, name)
+        assert 'aria-describedby="auth-errors two-factor-instructions"' in tag(page, name)
 
 
 def test_a_wrong_token_describes_the_token_field_not_the_checkbox(client, default_totp, settings):
@@ -28,13 +33,15 @@ def test_a_wrong_token_describes_the_token_field_not_the_checkbox(client, defaul
     page = post_token(client, "000000").content.decode()
     assert '<div id="token-errors" role="alert">' in page
     token = tag(page, "token-otp_token")
-    assert 'aria-invalid="true"' in token and 'aria-describedby="token-errors"' in token
+    assert 'aria-invalid="true"' in token
+    assert 'aria-describedby="token-errors two-factor-instructions"' in token
     assert "aria-" not in tag(page, "token-remember")
 
 
 def test_a_page_without_errors_marks_nothing(client, default_totp):
     page = post_password(client).content.decode()
     assert "aria-invalid" not in page and "-errors" not in page
+    assert 'aria-describedby="two-factor-instructions"' in tag(page, "token-otp_token")
     assert post_token(client, totp_now(default_totp)).status_code == 302
 
 
@@ -45,8 +52,32 @@ def test_an_empty_token_is_one_error_with_djangos_own_description(client, defaul
     response = post_token(client, "")
     page = response.content.decode()
     described = re.search(r'aria-describedby="([^"]+)"', tag(page, "token-otp_token")).group(1)
-    assert described.split() == ["id_token-otp_token_error"]
+    assert described.split() == ["id_token-otp_token_error", "two-factor-instructions"]
     assert 'id="id_token-otp_token_error"' in page and "This field is required." in page
     assert "Please enter your OTP token." not in page and 'id="token-errors"' not in page
     assert response.context["wizard"]["form"].errors == {
         "otp_token": ["This field is required."], "__all__": ["Please enter your OTP token."]}
+
+
+def test_each_step_describes_its_fields_with_its_instructions(client, default_totp, backup_device):
+    assert description(client.get(URL).content.decode(), "auth-password") == \
+        "Enter your username and password."
+    token = description(post_password(client).content.decode(), "token-otp_token")
+    assert token.startswith("Your account is protected by a second step")
+    wrong = description(post_token(client, "000000").content.decode(), "token-otp_token")
+    assert wrong == f"Invalid token. Please make sure you have entered it correctly. {token}"
+    page = client.post(URL, {STEP: "token", "wizard_goto_step": "backup"}).content.decode()
+    assert description(page, "backup-otp_token").startswith("Enter one of the backup tokens")
+
+
+def test_the_setup_describes_the_token_with_the_step_not_the_secret(client, user):
+    login_password_only(client, user)
+    _key, page = to_generator(client, with_page=True)
+    assert description(page, "generator-token") == \
+        "Then enter the 6-digit code that the app shows for this account."
+
+
+def test_reauthentication_describes_the_password(client, user):
+    login_password_only(client, user)
+    page = client.get(reverse("two_factor:reauthenticate")).content.decode()
+    assert description(page, "password") == "Enter your password."

@@ -42,27 +42,36 @@ def form_errors(form: Any) -> str:
 
 
 @register.simple_tag
-def form_field(field: Any) -> str:
-    """``field``'s widget, as ``{{ field }}`` renders it; while the form has errors of its own,
-    a required field is ``aria-invalid`` and described by them, after its own help and errors."""
+def form_field(field: Any, instructions_id: str = "") -> str:
+    """``field``'s widget, as ``{{ field }}`` renders it; a required field is also described by
+    the form's errors while it has some (and is then ``aria-invalid``), after its own help and
+    errors, and by the page's instructions for the step (the element ``instructions_id``), which
+    a screen reader would otherwise skip as the focus goes straight to the field."""
+    if not field.field.required:
+        return str(field)
     form = field.form
-    if not field.field.required or not form.is_bound or not own_errors(form):
+    invalid = form.is_bound and bool(own_errors(form))
+    if not invalid and not instructions_id:
         return str(field)
     own = field.field.widget.attrs.get("aria-describedby") or field.aria_describedby
-    attrs = {"aria-invalid": "true",
-             "aria-describedby": " ".join(filter(None, [own, errors_id(form)]))}
+    ids = [own, errors_id(form) if invalid else "", instructions_id]
+    attrs = {"aria-describedby": " ".join(filter(None, ids))}
+    if invalid:
+        attrs["aria-invalid"] = "true"
     widget = field.as_widget(attrs=attrs)
     return widget + field.as_hidden(only_initial=True) if field.field.show_hidden_initial else widget
 
 
 @register.simple_tag
-def fieldset_description(field: Any) -> str:
+def fieldset_description(field: Any, instructions_id: str = "") -> str:
     """The ids that describe a field shown as a fieldset (radio buttons, a security key): its
-    help, its errors, the form's errors. Django puts none on such a widget."""
+    help, its errors, the form's errors, the step's instructions. Django puts none on such a
+    widget."""
     form = field.form
     ids = [f"{field.auto_id}_helptext" if field.help_text else "",
            f"{field.auto_id}_error" if field.errors else "",
-           errors_id(form) if form.is_bound and own_errors(form) else ""]
+           errors_id(form) if form.is_bound and own_errors(form) else "",
+           instructions_id if field.field.required else ""]
     return " ".join(filter(None, ids)) if field.auto_id else ""
 
 

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.phonenumber.utils import backup_phones
 
-from ...a11y import button_names
+from ...a11y import button_names, description
 from ...conftest import login_password_only, login_verified
 from .conftest import MASKED, NUMBER
 
@@ -357,3 +357,11 @@ def test_the_page_title_names_the_step(verified, sent):
         "Error: Phone Number – Add a backup phone"
     assert title(post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})) == \
         "Token – Add a backup phone"
+
+
+def test_each_step_describes_its_fields_with_its_instructions(verified, sent):
+    page = verified.get(REGISTER).content.decode()
+    number = description(page, "setup-number")  # its help text, then the page's instructions
+    assert number.startswith("With the country code") and "A backup phone lets you sign in" in number
+    page = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"}).content.decode()
+    assert "We've sent a token to your phone number." in description(page, "validation-token")

@@ -47,7 +47,9 @@ def test_the_methods_are_a_fieldset_named_by_its_legend(setup_client):
     assert current_step(setup_client.get(SETUP)) == "welcome"
     page = post_step(setup_client, "welcome").content.decode()
     # "Method:" as before (django-two-factor-auth's tests look for it), in a legend now.
-    assert re.search(r'<fieldset class="field">\s*<legend>Method:</legend>', page)
+    assert re.search(r'<fieldset class="field" aria-describedby="two-factor-instructions">'
+                     r'\s*<legend>Method:</legend>', page)
+    assert re.search(r'<p id="two-factor-instructions">Choose how', page)
     assert '<label>Method' not in page
 
 

@@ -67,11 +67,13 @@ def test_register_a_security_key(setup_client, user, authenticator):
 def test_the_key_is_a_fieldset_named_by_its_legend(setup_client):
     """A label would name the hidden input (or, pointed at the button, replace its words)."""
     page = to_webauthn_step(setup_client).content.decode()
-    assert re.search(r'<fieldset class="field" aria-describedby="id_webauthn-credential_helptext">'
+    assert re.search(r'<fieldset class="field" aria-describedby="id_webauthn-credential_helptext '
+                     r'two-factor-instructions">'
                      r'\s*<legend>Security key:</legend>', page)
     assert "<label" not in page.split("<fieldset", 1)[1].split("</fieldset>", 1)[0]
     refused = post_step(setup_client, "webauthn").content.decode()  # nothing sent: required
-    assert ('aria-describedby="id_webauthn-credential_helptext id_webauthn-credential_error"'
+    assert ('aria-describedby="id_webauthn-credential_helptext id_webauthn-credential_error '
+            'two-factor-instructions"'
             in refused)
     assert 'id="id_webauthn-credential_error"' in refused
 
