@@ -32,6 +32,7 @@ def login(request: HttpRequest, device: Device | None) -> None:
             and device.user_id == user.pk):
         from .verified import set_otp_device
 
+        _renew_key_sent(request)
         request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         set_otp_device(user, device)
 
@@ -40,7 +41,20 @@ def _handle_auth_login(sender: Any, request: HttpRequest, user: Any, **kwargs: A
     """Keep an OTP verification across ``auth.login()``, which may flush the session."""
     device = getattr(user, "otp_device", None)
     if device is not None and request is not None and hasattr(request, "session"):
+        _renew_key_sent(request)
         request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+
+def _renew_key_sent(request: HttpRequest) -> None:
+    """A session that gains a verification gets a new key, unless this request renewed it
+    already. ``auth.login()`` keeps the key of a session that is already the user's (signed in
+    with a password only): a key planted in the victim's browser, or copied from it, before
+    the token would otherwise be a verified session after it (session fixation)."""
+    from django.conf import settings
+
+    sent = getattr(request, "COOKIES", {}).get(settings.SESSION_COOKIE_NAME)
+    if sent and request.session.session_key == sent:
+        request.session.cycle_key()
 
 
 def _locking(devices_need_lock: bool):

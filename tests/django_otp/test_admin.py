@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth.models import Permission
@@ -97,10 +98,13 @@ def test_login_with_totp_token_verifies_the_session(client, superuser_totp):
 
 def test_signed_in_staff_is_admitted_after_giving_a_token(superuser_client, superuser_totp):
     assert superuser_client.get(OTP_INDEX).status_code == 302
+    password_only_key = superuser_client.cookies[django_settings.SESSION_COOKIE_NAME].value
     response = otp_login(superuser_client, otp_device=superuser_totp.persistent_id,
                          otp_token=totp_now(superuser_totp))
     assert response.status_code == 302
     assert superuser_client.get(OTP_INDEX).status_code == 200
+    # The session gained a verification: a new key, though auth.login keeps a same-user session's.
+    assert superuser_client.cookies[django_settings.SESSION_COOKIE_NAME].value != password_only_key
 
 
 def test_verified_user_is_sent_from_login_to_index(client, superuser_totp):

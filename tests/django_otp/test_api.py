@@ -1,6 +1,7 @@
 """The functional API of ``django_otp``: finding devices, verifying tokens, marking sessions."""
 
 import pytest
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
@@ -191,6 +192,37 @@ def test_login_with_no_device_is_harmless(user):
     request = make_request(user)
     login(request, None)
     assert DEVICE_ID_SESSION_KEY not in request.session
+
+
+def password_only_request(user):
+    """A request of ``user``'s password-only session, with the cookie its browser sent."""
+    request = make_request()
+    auth.login(request, user)
+    request.session.save()
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = request.session.session_key
+    return request
+
+
+def test_login_renews_the_key_the_browser_sent(user, totp_device):
+    request = password_only_request(user)
+    sent = request.session.session_key
+    login(request, totp_device)
+    assert request.session.session_key != sent
+    assert not SessionStore().exists(sent)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+    renewed = request.session.session_key
+    login(request, totp_device)  # renewed in this request already: kept
+    assert request.session.session_key == renewed
+
+
+def test_auth_login_of_a_verified_form_renews_a_same_user_session(user, totp_device):
+    # auth.login() keeps the key of a session that is already the user's; its receiver renews it.
+    request = password_only_request(user)
+    sent = request.session.session_key
+    user.otp_device = totp_device  # as the OTP forms leave it
+    auth.login(request, user)
+    assert request.session.session_key != sent
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
 
 
 def test_verification_survives_auth_login_cycling_the_session(user, totp_device):

@@ -1,5 +1,7 @@
 """``django_otp.views.LoginView`` through the test client (wired at ``/otp/login/``)."""
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import mail
 
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -84,9 +86,13 @@ def test_signed_in_unverified_user_sees_only_the_token_form(client, user, totp_d
 
 def test_signed_in_unverified_user_gets_verified(client, user, totp_device):
     client.force_login(user)
+    password_only_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     response = client.post(LOGIN, {"otp_device": totp_device.persistent_id, "otp_token": totp_now(totp_device)})
     assert response.status_code == 302
     assert status(client) == {"authenticated": True, "verified": True, "device": totp_device.persistent_id}
+    # A key planted or copied before the token is not the verified session (auth.login keeps it).
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != password_only_key
+    assert not Session.objects.filter(session_key=password_only_key).exists()
 
 
 def test_signed_in_unverified_user_wrong_token(client, user, totp_device):

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from django import forms
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -118,8 +120,12 @@ def fake_method(monkeypatch):
 def test_generator_path_creates_default_device_and_verifies_session(setup_client, user):
     key = to_generator(setup_client)
     token = totp_token(key)
+    password_only_key = setup_client.cookies[django_settings.SESSION_COOKIE_NAME].value
     response = post_step(setup_client, "generator", {"token": token})
     assert response.status_code == 302 and response.url == COMPLETE
+    # The session gained a verification: a copy of its cookie from before is worth nothing.
+    assert setup_client.cookies[django_settings.SESSION_COOKIE_NAME].value != password_only_key
+    assert not Session.objects.filter(session_key=password_only_key).exists()
     device = TOTPDevice.objects.get(user=user)
     assert (device.name, device.confirmed, device.key, device.digits) == ("default", True, key, 6)
     session = setup_client.session

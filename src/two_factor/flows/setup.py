@@ -32,7 +32,7 @@ from ..utils import (
 from . import once
 from .devices import device_added, password_only
 from .locks import user_locked
-from .session import client_side
+from .session import client_side, renew_session_key
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -219,6 +219,7 @@ def complete_setup(request: HttpRequest, device: Device) -> Device:
         device.name = "default"
         device.confirmed = True
         device.save()
+    renew_session_key(request.session)  # the session gains a verification: a new key
     django_otp.login(request, device)
     device_added(request, device)
     return device
