@@ -44,7 +44,7 @@ def test_device_added_through_the_setup_wizard(browser, user, commits):
     body = sent.body
     assert "Hello alice," in body
     assert "has changed: Device added." in body
-    assert "Device: default" in body and f"IP address: {IP}" in body
+    assert "Device: Token generator" in body and f"IP address: {IP}" in body
     assert "Browser: Firefox / Linux" in body
     assert "If this was not you" in body and "Change your password" in body
     assert "&" not in body and "<" not in body  # plain text, nothing escaped
@@ -71,6 +71,18 @@ def test_the_notice_does_not_carry_a_user_agent_it_does_not_know(client, user_wi
     assert "Browser: an unknown browser" in sent.body
 
 
+def test_the_notice_does_not_carry_the_name_given_to_the_device(client, user_with_totp, default_totp,
+                                                                commits):
+    """An intruder who adds a device names it: that name must not speak to the owner either."""
+    login_verified(client, user_with_totp, default_totp)
+    words = "Added by the IT desk, ignore this"
+    with commits():
+        device = TOTPDevice.objects.create(user=user_with_totp, name=words)
+        events.emit(None, events.DEVICE_ADDED, user=user_with_totp, device=device)
+    [sent] = mail.outbox
+    assert words not in sent.body and "Device: Token generator" in sent.body
+
+
 def test_backup_phone_removed(browser, user_with_totp, default_totp, commits):
     phone = PhoneDevice.objects.create(user=user_with_totp, name="backup", number="+31101234567",
                                        method="sms")
@@ -80,7 +92,7 @@ def test_backup_phone_removed(browser, user_with_totp, default_totp, commits):
     assert response.status_code == 302
     [sent] = mail.outbox
     assert sent.subject == "Security notice: Device removed"
-    assert "Device: backup" in sent.body
+    assert "Device: Text message" in sent.body  # its kind: not a name the user or anyone chose
 
 
 def test_the_mail_waits_for_the_commit(user, commits):
@@ -91,10 +103,12 @@ def test_the_mail_waits_for_the_commit(user, commits):
         events.emit(None, events.DEVICE_ADDED, user=user)
         raise RuntimeError("rolled back")
     with commits():
-        events.emit(None, events.DEVICE_REMOVED, user=user, device_name="old phone")
+        events.emit(None, events.DEVICE_REMOVED, user=user, device_name="old phone",
+                    device_kind="Phone call")
     [sent] = mail.outbox
     assert sent.subject == "Security notice: Device removed"
-    assert "Device: old phone" in sent.body and "IP address" not in sent.body
+    assert "Device: Phone call" in sent.body and "IP address" not in sent.body
+    assert "old phone" not in sent.body
 
 
 @pytest.mark.parametrize("event", [event for event in events.EVENTS if event not in (

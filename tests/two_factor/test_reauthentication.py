@@ -257,7 +257,8 @@ def test_remove_device(stale_client, user_with_totp, default_totp, sent_events):
     assert response.status_code == 302 and response.url == PROFILE
     assert not TOTPDevice.objects.filter(pk=spare.pk).exists()
     removed = [extra for event, _device, extra in sent_events if event == events.DEVICE_REMOVED]
-    assert removed == [{"device_id": spare.persistent_id, "device_name": "spare app"}]
+    assert removed == [{"device_id": spare.persistent_id, "device_name": "spare app",
+                        "device_kind": "Token generator"}]
 
 
 @pytest.mark.urls(__name__)

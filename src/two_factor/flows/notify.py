@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..events import DEVICE_ADDED, DEVICE_REMOVED, LABELS, TWO_FACTOR_DISABLED
+from ..plugins.registry import registry
 from .audit import device_fields, event_user
 from .clients import client_ip, known_browser, user_agent
 
@@ -36,9 +37,17 @@ def notice_context(request: Any, user: Any, event: str, device: Any,
                    extra: dict[str, Any]) -> dict[str, Any]:
     """What the templates are given."""
     device_name = device_fields(device)[1] if device is not None else extra.get("device_name", "")
+    kind = device_kind(device) if device is not None else extra.get("device_kind", "")
     return {"user": user, "event": event, "event_label": LABELS[event], "time": timezone.now(),
-            "device_name": device_name, "ip": client_ip(request),
+            "device_kind": kind, "device_name": device_name, "ip": client_ip(request),
             "browser": notice_browser(user_agent(request)), "extra": extra}
+
+
+def device_kind(device: Any) -> str:
+    """What the notice calls ``device``: its method's name ("Security key"), else its model's.
+    Not the device's own name, which whoever added it chose ("added by the IT desk")."""
+    method = registry.method_from_device(device)
+    return str(method.verbose_name if method is not None else device._meta.verbose_name)
 
 
 def notice_browser(agent: str) -> str:

@@ -19,6 +19,7 @@ from ..plugins.registry import registry
 from ..utils import default_device, forget_default_device
 from .devices import forget_verification
 from .login import find_user_device
+from .notify import device_kind
 
 
 def removable_devices(user: Any) -> list[Device]:
@@ -51,7 +52,7 @@ def remove_device(request: Any, device: Device) -> None:
     """Delete ``device`` (through its own ``delete()``); a session it verified is no longer
     verified. Emits ``DEVICE_REMOVED``, unless a concurrent request deleted the row first (and
     told of it)."""
-    persistent_id, name = device.persistent_id, device.name
+    persistent_id, name, kind = device.persistent_id, device.name, device_kind(device)
     deleted = device.delete()
     forget_default_device(request.user)
     if request.session.get(DEVICE_ID_SESSION_KEY) == persistent_id:
@@ -59,4 +60,5 @@ def remove_device(request: Any, device: Device) -> None:
     if isinstance(deleted, tuple) and not deleted[0]:
         return
     # The device is gone: it is named in the details (as the audit log expects).
-    events.emit(request, events.DEVICE_REMOVED, device_id=persistent_id, device_name=name)
+    events.emit(request, events.DEVICE_REMOVED, device_id=persistent_id, device_name=name,
+                device_kind=kind)
