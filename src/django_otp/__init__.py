@@ -5,6 +5,7 @@ The functional API: find a user's devices, verify a token, and mark a session as
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ def verify_token(user: Any, device_id: str, token: Any) -> Device | None:
         device = Device.from_persistent_id(device_id, for_verify=True)
         if device is None or device.user_id != getattr(user, "pk", None):
             return None
-        return device if device.verify_token(token) else None
+        return device if _accepts(device, token) else None
 
 
 def match_token(user: Any, token: Any) -> Device | None:
@@ -82,9 +83,19 @@ def match_token(user: Any, token: Any) -> Device | None:
     classes = device_classes()
     with _locking(any(not model.claims_tokens_atomically for model in classes)):
         for device in devices_for_user(user, for_verify=True):
-            if device.verify_token(token):
+            if _accepts(device, token):
                 return device
     return None
+
+
+def _accepts(device: Device, token: Any) -> bool:
+    """``device.verify_token(token)``; a device that asks a service on the network (a remote
+    YubiKey) and cannot reach it refuses the token, rather than failing the request."""
+    try:
+        return bool(device.verify_token(token))
+    except OSError:  # URLError, a timeout, TLS: the service is down, not the user wrong
+        logging.getLogger("django_otp").exception("%s could not check a token", device.persistent_id)
+        return False
 
 
 def devices_for_user(user: Any, confirmed: bool | None = True,

@@ -181,14 +181,18 @@ class OTPMiddleware:
         if self.is_async:
             return self.__acall__(request)
         self._wrap_user(request)
+        self._wrap_auser(request)  # an async view in a sync stack awaits it too
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         self._wrap_user(request)
+        self._wrap_auser(request)
+        return await self.get_response(request)
+
+    def _wrap_auser(self, request: HttpRequest) -> None:
         auser = getattr(request, "auser", None)
         if auser is not None:
             request.auser = self._verified_auser(request, auser)
-        return await self.get_response(request)
 
     def _wrap_user(self, request: HttpRequest) -> None:
         user = getattr(request, "user", None)

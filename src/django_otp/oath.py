@@ -8,6 +8,9 @@ from struct import pack
 
 __all__ = ["hotp", "totp", "TOTP"]
 
+#: HOTP's counter is 8 bytes: the counters and time steps that exist are 0 to this, less one.
+COUNTER_LIMIT = 2**64
+
 
 def time() -> float:
     """The current Unix time. A name of this module, as in django-otp, so that tests can
@@ -67,9 +70,10 @@ class TOTP:
         base_drift = self.drift
         for offset in range(-tolerance, tolerance + 1):
             self.drift = base_drift + offset
-            if min_t is not None and self.t() < min_t:
-                continue
-            if self.token() == token:
+            t = self.t()
+            if (min_t is not None and t < min_t) or not 0 <= t < COUNTER_LIMIT:
+                continue  # used already, or a step no counter can hold (a row's odd t0)
+            if hotp(self.key, t, self.digits, self.digest) == token:
                 return True
         self.drift = base_drift
         return False

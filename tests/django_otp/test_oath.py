@@ -357,3 +357,13 @@ def test_the_clock_can_be_patched_where_django_otp_tests_patch_it(monkeypatch):
         assert oath.totp(b"12345678901234567890") == 287082
     monkeypatch.setattr("time.time", lambda: 59)
     assert oath.TOTP(b"12345678901234567890").t() == 1
+
+
+def test_verify_skips_steps_that_no_counter_holds():
+    totp = TOTP(b"12345678901234567890", step=30, t0=0)
+    totp.time = 10  # step 0: a tolerance of 1 would also try step -1, which does not exist
+    assert totp.verify(hotp(b"12345678901234567890", 0), tolerance=1)
+    assert totp.t() == 0
+    totp.time = 10
+    totp.drift = -5  # every step tried is below 0
+    assert not totp.verify(123456, tolerance=1) and totp.drift == -5

@@ -471,3 +471,11 @@ def test_a_receiver_sees_the_event(event, browser, user_with_totp, default_totp,
         security_event.disconnect(receiver)
     assert (event, event, user_with_totp, True) in seen
     assert event in kinds(user_with_totp)  # and the audit log kept it
+
+
+def test_a_user_agent_with_nul_bytes_is_recorded_without_them(user_with_totp, default_totp):
+    # PostgreSQL refuses NUL in text: the sign-in would fail at its audit row.
+    client = Client(HTTP_USER_AGENT="Mozilla\x00/5.0\x00", REMOTE_ADDR=IP)
+    post_password(client)
+    assert post_token(client, totp_now(default_totp)).status_code == 302
+    assert SecurityEvent.objects.get(event=events.VERIFIED).user_agent == "Mozilla/5.0"

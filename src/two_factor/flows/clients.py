@@ -29,9 +29,10 @@ def client_ip(request: Any) -> str | None:
 
 
 def user_agent(request: Any) -> str:
-    """The request's ``User-Agent``, cut to what the tables keep."""
+    """The request's ``User-Agent``, cut to what the tables keep, without NUL characters (which
+    PostgreSQL refuses in text)."""
     value = getattr(request, "META", {}).get("HTTP_USER_AGENT", "") if request is not None else ""
-    return str(value)[:USER_AGENT_LENGTH]
+    return str(value).replace("\x00", "")[:USER_AGENT_LENGTH]
 
 
 def browser_label(agent: str) -> str:

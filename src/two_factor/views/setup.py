@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,6 +25,7 @@ from django_otp.models import Device
 from django_otp.qr import write_qrcode_image
 
 from ..flows.login import challenge_failed, send_challenge
+from ..flows.session import client_side
 from ..flows.setup import (
     SetupAccess,
     complete_setup,
@@ -106,6 +107,8 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     template_name = "two_factor/core/setup.html"
     success_url = "two_factor:setup_complete"
     cancel_url = "two_factor:profile"
+    #: Set when a concurrent request of the same session completed the setup first.
+    finished_elsewhere = False
     #: The URL name of the QR code's view (``QR_URL`` in the context).
     qrcode_url = "two_factor:qr"
     # A list here; each view's own is a dict of steps (formtools' get_initkwargs, then
@@ -261,7 +264,14 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
             goto = self.request.POST.get("wizard_goto_step")
             if (posted is not None and posted not in reached) or (goto and goto not in reached):
                 return self.render(self.get_form())  # a step ahead: stay where the user is
-        return super().post(*args, **kwargs)
+        response = super().post(*args, **kwargs)
+        session = self.request.session
+        if self.finished_elsewhere and not client_side(session) and not session.exists(session.session_key):
+            # The concurrent request that finished, in this session, gave it a new key: this
+            # request's copy is gone, and saving it would fail (Django answers 400). The browser
+            # that shows this response has the old key: it signs in again, with its new device.
+            session.modified = False
+        return response
 
     def cancel(self) -> HttpResponse:
         self.end_wizard()
@@ -297,6 +307,7 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
         drop_secret(self.request.session)  # render_done resets the storage
         with one_setup_at_a_time(self.request.user):
             if has_default_device(self.request.user):  # a concurrent request finished first
+                self.finished_elsewhere = True
                 return redirect(self.success_url)
             device = self.finished_device(form_dict or {})
             if device is None:  # the method went away mid-way (unregistered): start over
@@ -344,7 +355,10 @@ class QRGeneratorView(LoginRequiredMixin, View):
                 or needs_reauthentication(request)):
             raise Http404("No two-factor setup in progress")
         response = HttpResponse(content_type="image/svg+xml; charset=utf-8")
-        write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
+        try:
+            write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
+        except ValueError:  # too long for a QR code: an issuer from a Host header of 2 KB, say
+            return HttpResponseBadRequest("The data is too long for a QR code; type the key instead.")
         return response
 
 

@@ -60,13 +60,23 @@ class IdempotentSessionWizardView(SessionWizardView):
         return super().get_cleaned_data_for_step(step)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        """Start over when the current step is no longer available (conditions changed)."""
-        if self.steps.current not in self.get_form_list():
+        """Start over when the current step is no longer available (conditions changed); stay
+        on it when the form names a step this wizard does not have."""
+        steps = self.get_form_list()
+        if self.steps.current not in steps:
             logger.info("Wizard step %r is no longer available; starting over", self.steps.current)
             self.storage.reset()
             self.storage.current_step = self.steps.first
             return self.render(self.get_form())
+        posted = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted is not None and posted not in steps:
+            return self.render(self.get_form())
         return super().post(*args, **kwargs)
+
+    def process_step_files(self, form: Any) -> dict[str, Any]:
+        # No step takes a file: one sent anyway is not kept (formtools would refuse it with an
+        # error, as the wizard has no file storage).
+        return {}
 
     def process_step(self, form: Any) -> Any:
         """Keep the cleaned data of a non-idempotent step; forget what later steps validated."""

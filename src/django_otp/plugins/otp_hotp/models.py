@@ -12,7 +12,7 @@ from django_otp import crypto
 from django_otp.conf import settings
 from django_otp.fields import SecretField
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.oath import hotp
+from django_otp.oath import COUNTER_LIMIT, hotp
 from django_otp.util import hex_validator, otpauth_url, parse_numeric_token, random_hex
 
 
@@ -59,7 +59,9 @@ class HOTPDevice(TimestampMixin, ThrottlingMixin, Device):
             return self._refuse_undecryptable(error)
         value = parse_numeric_token(token, self.digits)
         if value is not None:
-            for counter in range(self.counter, self.counter + self.tolerance + 1):
+            # Only counters that exist (a row given a negative one in the admin matches none).
+            last = min(self.counter + self.tolerance, COUNTER_LIMIT - 1)
+            for counter in range(max(self.counter, 0), last + 1):
                 if hotp(key, counter, self.digits) == value:
                     # Claim the counter: a concurrent request with the same token updates no row.
                     return self._claim(models.Q(counter__lte=counter), counter=counter + 1)

@@ -137,7 +137,10 @@ class TwilioCallApp(View):
         if not signature or not auth_token:
             return False
         params = request.POST if request.method == "POST" else {}
-        return RequestValidator(auth_token).validate(request.build_absolute_uri(), params, signature)
+        try:
+            return RequestValidator(auth_token).validate(request.build_absolute_uri(), params, signature)
+        except ValueError:  # a URL twilio cannot parse (a Host with a port out of range): not Twilio's
+            return False
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         try:

@@ -105,7 +105,13 @@ def user_handle_for(user: Any) -> str:
     """The user's WebAuthn user handle: the one of their credentials, or a new random one."""
     handles = (WebauthnDevice.objects.filter(user=user, user_handle__isnull=False)
                .exclude(user_handle="").values_list("user_handle", flat=True))
-    return next(iter(handles[:1]), None) or b64encode(secrets.token_bytes(32))
+    for handle in handles:
+        try:
+            if handle and len(b64decode(handle)) <= 64:  # WebAuthn's limit for a user handle
+                return handle
+        except ValueError:  # a damaged row: not used
+            continue
+    return b64encode(secrets.token_bytes(32))
 
 
 # Registration
