@@ -43,6 +43,11 @@ class OTPAuthenticationFormMixin:
         "invalid_device": _("Please choose one of your devices."),
     }
 
+    #: Write the typed password back into the page of a form that needs a token too, as
+    #: django-otp did, so that the user gives the token without typing the password again. False:
+    #: the page never holds the password, which the user then types with the token.
+    otp_keep_password = True
+
     cleaned_data: dict[str, Any]
     fields: dict[str, forms.Field]
 
@@ -133,7 +138,7 @@ class OTPAuthenticationFormMixin:
         # query per device model on every refused token.
         if "otp_device" in self.fields and not self.fields["otp_device"].widget.choices:
             self.fields["otp_device"].widget.choices = self.device_choices(user)
-        if "password" in self.fields:
+        if "password" in self.fields and self.otp_keep_password:
             self.fields["password"].widget.render_value = True
 
     @staticmethod

@@ -128,6 +128,13 @@ def test_password_alone_lists_the_devices(client, superuser_totp):
     assert f'value="{superuser_totp.persistent_id}"' in content
     assert 'name="otp_challenge"' in content
     assert client.get(OTP_INDEX).status_code == 302
+    assert f'value="{PASSWORD}"' in content  # kept for the token, as django-otp did
+
+
+def test_a_form_may_keep_the_password_out_of_the_page(client, superuser_totp, monkeypatch):
+    monkeypatch.setattr(OTPAdminAuthenticationForm, "otp_keep_password", False)
+    content = otp_login(client).content.decode()
+    assert "Please enter your OTP token." in content and PASSWORD not in content
 
 
 def test_wrong_token_is_a_form_error(client, superuser_totp, settings):
