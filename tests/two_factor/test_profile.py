@@ -150,3 +150,22 @@ def test_each_remove_button_is_named_with_its_device(verified_client, user, regi
     names = button_names(verified_client.get(URL).content.decode())
     assert [name for name in names if name.startswith("Remove")] == [
         "Remove Use key fob one", "Remove two"]
+
+
+def test_remove_asks_first(verified_client, user, register):
+    """The profile's Remove button asks on a page of its own, whose button removes the device:
+    a slip of the mouse on the profile removes nothing."""
+    fob = HOTPDevice.objects.create(user=user, name="fob one")
+    register(HOTPMethod())
+    profile = verified_client.get(URL).content.decode()
+    remove = reverse("two_factor:device_remove")
+    assert f'<form method="get" action="{remove}">' in profile
+    page = verified_client.get(remove, {"device": fob.persistent_id})
+    assert page.status_code == 200 and HOTPDevice.objects.filter(pk=fob.pk).exists()
+    html = page.content.decode()
+    assert "<title>Remove a device</title>" in html and "<strong>Use key fob fob one</strong>" in html
+    assert f'<input type="hidden" name="device" value="{fob.persistent_id}">' in html
+    assert button_names(html)[0].startswith("Remove")
+    response = verified_client.post(remove, {"device": fob.persistent_id})  # what its form sends
+    assert response.status_code == 302 and response.url == URL
+    assert not HOTPDevice.objects.filter(pk=fob.pk).exists()

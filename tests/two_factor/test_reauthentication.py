@@ -2,7 +2,7 @@
 password of a user without a device) when TWO_FACTOR_REAUTHENTICATION_AGE is set."""
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -217,7 +217,7 @@ def test_phone_delete(stale_client, user_with_totp, default_totp, settings):
     phone = PhoneDevice.objects.create(user=user_with_totp, name="backup", number="+31101234567",
                                        method="sms")
     url = reverse("two_factor:phone_delete", args=[phone.pk])
-    assert_walled(stale_client.post(url), PROFILE, resubmit=True)  # no GET: back to the profile
+    assert_walled(stale_client.post(url), url, resubmit=True)  # back to the question
     assert PhoneDevice.objects.filter(pk=phone.pk).exists()
 
     reauthenticate(stale_client, default_totp, PROFILE)
@@ -248,8 +248,9 @@ def test_security_key_ceremony_cannot_start(stale_client, default_totp):
 def test_remove_device(stale_client, user_with_totp, default_totp, sent_events):
     spare = TOTPDevice.objects.create(user=user_with_totp, name="spare app")
     assert spare.persistent_id in stale_client.get(PROFILE).content.decode()
-    assert_walled(stale_client.post(REMOVE, {"device": spare.persistent_id}), PROFILE,
-                  resubmit=True)
+    asked = f"{REMOVE}?{urlencode({'device': spare.persistent_id})}"
+    assert_walled(stale_client.post(REMOVE, {"device": spare.persistent_id}), asked, resubmit=True)
+    assert_walled(stale_client.get(asked), asked)
     assert TOTPDevice.objects.filter(pk=spare.pk).exists()
 
     reauthenticate(stale_client, default_totp, PROFILE)
@@ -292,7 +293,8 @@ def test_remove_device_refuses_what_it_may_not_remove(verified_client, user_with
     for value in (default_totp.persistent_id, backup_device.persistent_id, theirs.persistent_id,
                   unconfirmed.persistent_id, "otp_totp.totpdevice/999", "garbage", "x" * 300, ""):
         assert verified_client.post(REMOVE, {"device": value}).status_code == 404, value
-    assert verified_client.get(REMOVE).status_code == 405
+        assert verified_client.get(REMOVE, {"device": value}).status_code == 404, value
+    assert verified_client.get(REMOVE).status_code == 404
     assert TOTPDevice.objects.count() == 3
 
 

@@ -17,6 +17,7 @@ from ...flows.removal import remove_device
 from ...flows.setup import confirm_pending_device, discard_pending_device, get_pending_device
 from ...forms import DeviceValidationForm
 from ...utils import success_url_or_home
+from ...views.devices import render_removal_confirmation
 from ...views.mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
 from ...wizard.views import IdempotentSessionWizardView
 from ..registry import registry
@@ -114,16 +115,21 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
 
 @method_decorator(never_cache, name="dispatch")
 class PhoneDeleteView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, View):
-    """Remove one of the user's backup phones (POST only); then to ``success_url``, else
-    ``LOGIN_REDIRECT_URL``.
+    """Remove one of the user's backup phones on POST; then to ``success_url``, else
+    ``LOGIN_REDIRECT_URL``. GET asks first (the profile's *Unregister* button comes here).
 
     Only the user's own backup phones (``registered_backup_phones()``) can be removed, also while
     no gateway is configured; another user's phone, or the default device, is a 404.
     """
 
-    http_method_names = ["post"]
     success_url: str | None = None
 
+    def get(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        return render_removal_confirmation(request, self.phone(pk), {})
+
     def post(self, request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        remove_device(request, get_object_or_404(registered_backup_phones(request.user), pk=pk))
+        remove_device(request, self.phone(pk))
         return redirect(success_url_or_home(self.success_url))
+
+    def phone(self, pk: int) -> PhoneDevice:
+        return get_object_or_404(registered_backup_phones(self.request.user), pk=pk)

@@ -238,9 +238,17 @@ def test_a_phone_removed_meanwhile_is_told_of_once(verified, backup_phone, monke
     assert events.DEVICE_REMOVED not in sent
 
 
-def test_delete_is_post_only(verified, backup_phone):
-    assert verified.get(unregister_url(backup_phone.pk)).status_code == 405
-    assert PhoneDevice.objects.exists()
+def test_the_profile_asks_before_a_phone_is_removed(verified, backup_phone):
+    profile = verified.get(PROFILE).content.decode()
+    assert re.search(rf'<form method="get" action="{unregister_url(backup_phone.pk)}">', profile)
+    page = verified.get(unregister_url(backup_phone.pk))  # what the Unregister button asks
+    assert page.status_code == 200 and PhoneDevice.objects.exists()
+    html = page.content.decode()
+    assert "You are about to remove this device from your account:" in html
+    assert f"Send text message to {MASKED[:-2]}79" in html
+    assert '<form method="post" action="">' in html and 'href="/account/two_factor/"' in html
+    assert verified.post(unregister_url(backup_phone.pk)).status_code == 302
+    assert not PhoneDevice.objects.exists()
 
 
 def test_delete_another_users_phone_is_404(verified, other_user):
