@@ -19,6 +19,7 @@ class TwoFactorConfig(AppConfig):
         security_event.connect(record_event, dispatch_uid="two_factor.audit_log")
         security_event.connect(notify_user, dispatch_uid="two_factor.notify_email")
         self.connect_reauthentication()
+        self.connect_trusted_browsers()
 
         # The one patch we make, and only because the setting asks for it (the default, as
         # in django-two-factor-auth): the default admin's login page sends users to ours.
@@ -26,6 +27,19 @@ class TwoFactorConfig(AppConfig):
             from .admin import patch_admin
 
             patch_admin()
+
+    def connect_trusted_browsers(self) -> None:
+        """A device deleted revokes the browsers trusted for it. Connected to each device model
+        rather than to every model, which would cost every other model Django's fast delete."""
+        from django.db.models.signals import post_delete
+
+        from django_otp import device_classes
+
+        from .flows.trusted import revoke_for_deleted_device
+
+        for model in device_classes():
+            post_delete.connect(revoke_for_deleted_device, sender=model,
+                                dispatch_uid=f"two_factor.trusted_browsers.{model._meta.label}")
 
     def connect_reauthentication(self) -> None:
         """Sign-ins record when the session last proved its user (only while

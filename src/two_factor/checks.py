@@ -15,6 +15,8 @@
   or is not callable.
 - ``two_factor.E006``: ``TWO_FACTOR_REAUTHENTICATION_AGE`` or ``TWO_FACTOR_ENFORCE_GRACE_PERIOD``
   is neither None nor a positive number of seconds.
+- ``two_factor.E007``: an entry of ``TWO_FACTOR_ENFORCE_EXEMPT_URLS`` matches every path (``""``,
+  ``"^"``, ``"/"``): it would exempt every page, and is left out.
 - ``two_factor.W005`` (``check --deploy``): "remember this browser" is on and the session cookie
   is ``Secure``, but the remember cookie is not (``TWO_FACTOR_REMEMBER_COOKIE_SECURE``).
 - ``two_factor.W006``: ``two_factor.plugins.email`` or ``two_factor.plugins.yubikey`` is installed
@@ -23,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -247,4 +250,26 @@ def check_security_durations(app_configs: Any = None, **kwargs: Any) -> list[Che
             f"{name} is {value!r}; it must be None or a positive number of seconds.",
             hint="Use e.g. 15 * 60 for fifteen minutes, or None to turn it off.",
             id="two_factor.E006"))
+    return messages
+
+
+@register(Tags.security)
+def check_enforcement_exempt_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """two_factor.E007: no entry of ``TWO_FACTOR_ENFORCE_EXEMPT_URLS`` may match every path
+    (``""``, ``"^"``, ``"/"``, ``".*"``): the policy would cover no page. Such an entry is left
+    out at run time, and said here."""
+    from .middleware.enforce import exempt_entries, matches_every_path
+
+    messages: list[CheckMessage] = []
+    for entry in exempt_entries():
+        try:
+            everything = isinstance(entry, str) and matches_every_path(re.compile(entry))
+        except re.error:
+            continue  # a URL name
+        if everything:
+            messages.append(Error(
+                f"TWO_FACTOR_ENFORCE_EXEMPT_URLS has {entry!r}, which would exempt every page.",
+                hint="List URL names ('app:name') or regular expressions for the start of the "
+                     r"path, e.g. ['healthcheck', r'^/api/public/'].",
+                id="two_factor.E007"))
     return messages

@@ -222,6 +222,21 @@ def test_an_exempt_entry_that_is_no_regex_is_a_name_only(superusers_enforced, cl
     assert client.get(PAGE).status_code == 302
 
 
+@pytest.mark.parametrize("exempt", [r"^/healthz/$", [""], ["^", "otp-login"], [".*"], ["/"]])
+def test_an_exempt_setting_that_matches_every_path_does_not_turn_the_policy_off(
+        superusers_enforced, client, superuser, exempt, caplog):
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = exempt
+    login_password_only(client, superuser)
+    assert redirect_target(client.get(PAGE))[0] == SETUP
+    if isinstance(exempt, list) and "otp-login" in exempt:
+        assert client.get("/otp/login/").status_code == 200  # the names still count
+    if exempt != r"^/healthz/$":  # a single string is one entry, which matches one page
+        assert "would exempt every page; ignored" in caplog.text
+        assert [m.id for m in checks.check_enforcement_exempt_urls()] == ["two_factor.E007"]
+    else:
+        assert checks.check_enforcement_exempt_urls() == []
+
+
 def test_static_and_media_urls_are_exempt(superusers_enforced, client, superuser):
     superusers_enforced.STATIC_URL = "/otp/"
     login_password_only(client, superuser)

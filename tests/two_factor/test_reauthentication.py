@@ -128,6 +128,13 @@ def test_a_password_only_session_of_a_user_with_devices_is_not_recent(client, us
     assert not reauth.verified_recently(request)
 
 
+def test_a_record_from_the_future_counts_for_nothing(rf, user):
+    # Another server's clock ahead of this one's must not lengthen the window.
+    request = rf.get("/")
+    request.session, request.user = {reauth.VERIFIED_AT_SESSION_KEY: int(time.time()) + 10**6}, user
+    assert not reauth.verified_recently(request)
+
+
 @pytest.mark.parametrize("value", ["123", 12.5, True, None])
 def test_a_record_that_is_not_an_int_counts_for_nothing(rf, user, value):
     request = rf.get("/")

@@ -334,6 +334,16 @@ def test_a_cookie_whose_record_is_gone_is_refused(user_with_totp, default_totp):
     assert not skips_the_token(client)
 
 
+def test_removing_a_device_revokes_the_browsers_trusted_for_it(user_with_totp, default_totp):
+    spare = TOTPDevice.objects.create(user=user_with_totp, name="spare")
+    spare_id = spare.persistent_id
+    trust(new_browser(), default_totp)
+    TrustedBrowser.objects.create(user=user_with_totp, device_id=spare_id, device_name="spare")
+    spare.delete()
+    assert TrustedBrowser.objects.get(device_id=spare_id).revoked_at is not None
+    assert TrustedBrowser.objects.get(device_id=default_totp.persistent_id).revoked_at is None
+
+
 def test_a_record_of_another_device_is_refused(user_with_totp, default_totp):
     client = new_browser()
     trust(client, default_totp)

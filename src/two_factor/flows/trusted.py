@@ -89,6 +89,15 @@ def revoke_all_browsers(request: Any, user: Any, announce: bool = True) -> int:
     return count
 
 
+def revoke_for_deleted_device(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Receiver of ``post_delete`` for each device model: the browsers trusted for a device
+    that is gone are revoked, so that the profile no longer lists them and a device that came
+    back with the same id (a restored backup) is not trusted by an old cookie."""
+    if settings.TWO_FACTOR_TRUSTED_BROWSERS and instance.pk is not None:
+        TrustedBrowser.objects.filter(device_id=instance.persistent_id, revoked_at=None).update(
+            revoked_at=timezone.now())
+
+
 def end_other_sessions(request: Any, user: Any) -> int | None:
     """Delete ``user``'s sessions other than this one; None when the session engine cannot
     list them (only engines that keep sessions in the database can).

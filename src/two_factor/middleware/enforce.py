@@ -15,6 +15,7 @@ async stacks (the check runs in ``process_view``, which Django adapts).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import settings
 from ..flows import policy
 from ..flows.summary import has_device
+
+logger = logging.getLogger("two_factor")
 
 __all__ = ["RequireTwoFactorMiddleware", "ALWAYS_EXEMPT", "is_exempt"]
 
@@ -121,8 +124,21 @@ def is_exempt(request: HttpRequest) -> bool:
     names = _view_names(request)
     if names & ALWAYS_EXEMPT:
         return True
-    exempt_names, patterns = _exempt_setting(tuple(settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS or ()))
+    exempt_names, patterns = _exempt_setting(exempt_entries())
     return bool(names & exempt_names) or any(p.match(request.path_info) for p in patterns)
+
+
+def exempt_entries() -> tuple[str, ...]:
+    """``TWO_FACTOR_ENFORCE_EXEMPT_URLS`` as a tuple; a single string is one entry (not one
+    entry per character, of which ``"^"`` or ``"/"`` would exempt every page)."""
+    value = settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS or ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def matches_every_path(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` exempts every page (``""``, ``"^"``, ``"/"``, ``".*"``): a mistake,
+    which must not turn the policy off (system check two_factor.E007)."""
+    return bool(pattern.match("/"))
 
 
 def _view_names(request: HttpRequest) -> set[str]:
@@ -164,11 +180,15 @@ def _local_prefixes() -> list[str]:
 @functools.lru_cache(maxsize=8)
 def _exempt_setting(entries: tuple[str, ...]) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
     """Each entry is both a URL name and, when it compiles, a regex matched at the start of
-    ``request.path_info``."""
+    ``request.path_info``; a regex that matches every path is left out (it is logged)."""
     patterns = []
     for entry in entries:
         try:
-            patterns.append(re.compile(entry))
-        except re.error:
+            pattern = re.compile(entry)
+        except (re.error, TypeError):
             continue  # not a regex: a URL name only
-    return frozenset(entries), tuple(patterns)
+        if matches_every_path(pattern):
+            logger.error("TWO_FACTOR_ENFORCE_EXEMPT_URLS: %r would exempt every page; ignored", entry)
+            continue
+        patterns.append(pattern)
+    return frozenset(entry for entry in entries if isinstance(entry, str)), tuple(patterns)
