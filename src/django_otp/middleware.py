@@ -9,7 +9,8 @@ A session that names a device costs no query more than one that does not: the de
 together with the user, in the one query that would have loaded the user, when Django's own
 lookup is the plain one (``ModelBackend.get_user`` over the default manager) and would return
 that same user (active, same session hash). Otherwise Django loads the user as usual, and the
-device by a second query.
+device by a second query. The same holds for ``await request.auser()``, whose answer also
+follows a verification that the request itself makes (``django_otp.login``) or ends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.contrib.auth.backends import ModelBackend
@@ -74,15 +75,30 @@ def _checked(request: HttpRequest, device: Device | None, user: Any) -> Device |
 
 
 async def aload_verified_device(request: HttpRequest, user: Any) -> Device | None:
+    """``load_verified_device`` in async code: the session through its async API too, which a
+    user from the site's own auth layer may have left unread."""
     if not getattr(user, "is_authenticated", False):
         return None
-    persistent_id = _session_device_id(request)
+    persistent_id = await _asession_device_id(request)
     if persistent_id is None:
         return None
     device = _usable(await Device.afrom_persistent_id(persistent_id), user)
     if device is None:
-        _forget(request)
+        session = getattr(request, "session", None)
+        apop = getattr(session, "apop", None)  # a plain dict (tests) has none
+        if apop is not None:
+            await apop(DEVICE_ID_SESSION_KEY, None)
+        elif session is not None:
+            session.pop(DEVICE_ID_SESSION_KEY, None)
     return device
+
+
+async def _asession_device_id(request: HttpRequest) -> str | None:
+    session = getattr(request, "session", None)
+    aget = getattr(session, "aget", None)  # a plain dict (tests) has none
+    if aget is not None:
+        return await aget(DEVICE_ID_SESSION_KEY)
+    return session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
 
 
 _NOT_LOADED = object()
@@ -219,14 +235,26 @@ class OTPMiddleware:
         request.user = SimpleLazyObject(setup)  # type: ignore[assignment]
 
     def _verified_auser(self, request: HttpRequest, auser: Callable[[], Any]) -> Callable[[], Any]:
-        loaded = False
+        # The user whose answer was loaded, and the session's device id it was loaded for: it
+        # is loaded again when the request has since verified the session (django_otp.login)
+        # or ended its verification.
+        loaded_user: Any = None
+        loaded_for: Any = _NOT_LOADED
 
         async def verified_auser() -> Any:
-            nonlocal loaded
+            nonlocal loaded_user, loaded_for
+            if (loaded_for is _NOT_LOADED and not hasattr(request, "_acached_user")
+                    and await _asession_device_id(request) is not None):
+                # As on the sync path: the device with its user, in the query that loads the user.
+                joined, device = await sync_to_async(_user_with_device)(request)
+                if joined is not None:
+                    request._acached_user = joined  # type: ignore[attr-defined]  # Django's cache
+                    set_otp_device(joined, _checked(request, device, joined))
+                    loaded_user, loaded_for = joined, await _asession_device_id(request)
             user = await auser()
-            if not loaded:  # once per request: what an earlier request left is not trusted
+            if user is not loaded_user or await _asession_device_id(request) != loaded_for:
                 set_otp_device(user, await aload_verified_device(request, user))
-                loaded = True
+                loaded_user, loaded_for = user, await _asession_device_id(request)
             return user
 
         return verified_auser

@@ -593,6 +593,14 @@ def test_afrom_persistent_id(totp_device, email_device):
         assert find(garbage) is None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_afrom_persistent_id_for_verify_outside_a_transaction(user, monkeypatch):
+    # A device verified on its locked row: PostgreSQL refuses the lock outside a transaction.
+    device = TOTPDevice.objects.create(user=user, name="locked")
+    monkeypatch.setattr(TOTPDevice, "claims_tokens_atomically", False)
+    assert async_to_sync(Device.afrom_persistent_id)(device.persistent_id, for_verify=True) == device
+
+
 # Provisioning URLs
 
 
