@@ -5,6 +5,7 @@ The functional API: find a user's devices, verify a token, and mark a session as
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
 
 DEVICE_ID_SESSION_KEY = "otp_device_id"
 
+logger = logging.getLogger("django_otp")
+
 __all__ = [
-    "DEVICE_ID_SESSION_KEY", "login", "verify_token", "match_token", "devices_for_user",
+    "DEVICE_ID_SESSION_KEY", "login", "alogin", "verify_token", "match_token", "devices_for_user",
     "user_has_device", "device_classes",
 ]
 
@@ -50,12 +53,47 @@ def _renew_key_sent(request: HttpRequest) -> None:
     """A session that gains a verification gets a new key, unless this request renewed it
     already. ``auth.login()`` keeps the key of a session that is already the user's (signed in
     with a password only): a key planted in the victim's browser, or copied from it, before
-    the token would otherwise be a verified session after it (session fixation)."""
+    the token would otherwise be a verified session after it (session fixation). A session
+    verified already keeps its key (a step-up verification, or ``login()`` on every request).
+
+    Not in async code, where the session's database is out of reach of sync code:
+    ``alogin()`` renews it there."""
+    if not _in_event_loop() and _key_to_renew(request, request.session.get(DEVICE_ID_SESSION_KEY)):
+        request.session.cycle_key()
+
+
+def _key_to_renew(request: HttpRequest, verified_by: Any) -> bool:
+    """Whether the session, verified by no device yet (``verified_by``), has the key its
+    browser sent."""
     from django.conf import settings
 
     sent = getattr(request, "COOKIES", {}).get(settings.SESSION_COOKIE_NAME)
-    if sent and request.session.session_key == sent:
-        request.session.cycle_key()
+    return bool(sent) and verified_by is None and request.session.session_key == sent
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def alogin(request: HttpRequest, device: Device | None) -> None:
+    """``login()`` for async code: the user of ``await request.auser()``, and the session
+    (a new key when it gains a verification) through its async API."""
+    auser = getattr(request, "auser", None)
+    user = await auser() if auser is not None else getattr(request, "user", None)
+    if (user is None or device is None or not user.is_authenticated
+            or device.user_id != user.pk):
+        return
+    from .verified import set_otp_device
+
+    session = request.session
+    if _key_to_renew(request, await session.aget(DEVICE_ID_SESSION_KEY)):
+        await session.acycle_key()
+    await session.aset(DEVICE_ID_SESSION_KEY, device.persistent_id)
+    set_otp_device(user, device)
 
 
 def _locking(devices_need_lock: bool):
@@ -94,7 +132,7 @@ def _accepts(device: Device, token: Any) -> bool:
     try:
         return bool(device.verify_token(token))
     except OSError:  # URLError, a timeout, TLS: the service is down, not the user wrong
-        logging.getLogger("django_otp").exception("%s could not check a token", device.persistent_id)
+        logger.exception("%s could not check a token", device.persistent_id)
         return False
 
 

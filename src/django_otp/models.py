@@ -10,11 +10,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
@@ -53,11 +52,6 @@ def _stub(method):
     """Mark a default implementation, so that ``is_interactive()`` can tell it was not overridden."""
     method.stub = True
     return method
-
-
-def _locked_read(cls: Any, persistent_id: str) -> Device | None:
-    with transaction.atomic():
-        return cls.from_persistent_id(persistent_id, for_verify=True)
 
 
 class Device(models.Model):
@@ -111,16 +105,13 @@ class Device(models.Model):
 
     @classmethod
     async def afrom_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None:
-        """``from_persistent_id`` in async code. A lock (``for_verify``) cannot outlive the
-        call here: the row is read in a transaction of its own (PostgreSQL refuses a lock
-        outside one), and a device that must be verified on its locked row is verified in sync
-        code, in one transaction (``django_otp.verify_token``)."""
+        """``from_persistent_id`` in async code. ``for_verify`` locks nothing here: a lock
+        cannot outlive the call, so a device that must be verified on its locked row is
+        verified in sync code, in one transaction (``django_otp.verify_token``)."""
         found = _parse_persistent_id(persistent_id)
         if found is None:
             return None
         model, pk = found
-        if for_verify and not model.claims_tokens_atomically:
-            return await sync_to_async(_locked_read)(cls, persistent_id)
         return await model._default_manager.filter(pk=pk).afirst()
 
     def is_interactive(self) -> bool:

@@ -1,6 +1,7 @@
 """The functional API of ``django_otp``: finding devices, verifying tokens, marking sessions."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
@@ -271,3 +272,45 @@ def test_auth_login_without_otp_leaves_no_device(user, other_user, totp_device):
 def test_functional_api_is_exported():
     for name in django_otp.__all__:
         assert hasattr(django_otp, name)
+
+
+def test_login_again_keeps_the_key_of_a_verified_session(user, totp_device):
+    # A step-up verification, or login() on every request: the key was renewed the first time,
+    # and a concurrent request with it must not find its session gone.
+    request = password_only_request(user)
+    login(request, totp_device)
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = renewed = request.session.session_key
+    request.session.save()
+    login(request, totp_device)
+    assert request.session.session_key == renewed and SessionStore().exists(renewed)
+
+
+def test_login_in_async_code_sets_the_device_as_before(user, totp_device):
+    # django-otp's login() only wrote the session: in async code it must not reach the database.
+    request = password_only_request(user)
+    sent = request.session.session_key
+
+    async def view():
+        await request.session.aget(DEVICE_ID_SESSION_KEY)  # loaded, as auser() leaves it
+        login(request, totp_device)
+
+    async_to_sync(view)()
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+    assert request.session.session_key == sent  # alogin() renews it in async code
+
+
+def test_alogin_renews_the_key_through_the_async_api(user, totp_device, other_user):
+    request = password_only_request(user)
+    sent = request.session.session_key
+
+    async def auser():
+        return user
+
+    request.auser = auser
+    async_to_sync(django_otp.alogin)(request, totp_device)
+    assert request.session.session_key != sent and not SessionStore().exists(sent)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+    assert user.is_verified()
+    theirs = TOTPDevice.objects.create(user=other_user, name="theirs")
+    async_to_sync(django_otp.alogin)(request, theirs)  # not the user's: nothing
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id

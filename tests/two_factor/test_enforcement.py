@@ -5,15 +5,16 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.messages import get_messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import AsyncClient, Client
+from django.http import HttpResponse
+from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import include, path, resolve, reverse
 from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -237,6 +238,14 @@ def test_an_exempt_setting_that_matches_every_path_does_not_turn_the_policy_off(
         assert checks.check_enforcement_exempt_urls() == []
 
 
+@pytest.mark.parametrize("entry", [r"^/$", r"/$", r"^/?$"])
+def test_an_exemption_of_the_home_page_alone_is_kept(settings, entry):
+    settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS = [entry]
+    assert checks.check_enforcement_exempt_urls() == []
+    _names, patterns = enforce._exempt_setting(enforce.exempt_entries())
+    assert [pattern.pattern for pattern in patterns] == [entry]
+
+
 def test_static_and_media_urls_are_exempt(superusers_enforced, client, superuser):
     superusers_enforced.STATIC_URL = "/otp/"
     login_password_only(client, superuser)
@@ -402,6 +411,25 @@ def test_async_requests(superusers_enforced, client, superuser):
     async_client.cookies = client.cookies
     response = async_to_sync(async_client.get)("/otp/async-status/")
     assert response.status_code == 200 and response.json()["verified"] is True
+
+
+def test_async_requests_not_covered_decide_in_the_event_loop(settings, client, superuser, monkeypatch):
+    """No policy set, or an exempt page: no thread for the sync code (an ASGI site's cost)."""
+    def no_thread(function):
+        raise AssertionError(f"{function} ran in a thread")
+
+    async def view(request):
+        return HttpResponse("ok")
+
+    middleware = enforce.RequireTwoFactorMiddleware(view)
+    assert iscoroutinefunction(middleware.process_view)
+    monkeypatch.setattr(enforce, "sync_to_async", no_thread)
+    request = RequestFactory().get("/")
+    assert async_to_sync(middleware.process_view)(request, view, (), {}) is None
+    settings.TWO_FACTOR_ENFORCE_SUPERUSERS = True
+    request = RequestFactory().get(reverse("two_factor:login"))
+    request.resolver_match = resolve(reverse("two_factor:login"))
+    assert async_to_sync(middleware.process_view)(request, view, (), {}) is None
 
 
 # System checks

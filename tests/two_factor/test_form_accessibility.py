@@ -3,9 +3,12 @@ token) are an alert region that the required fields point at (``two_factor_forms
 
 import re
 
+from django import forms
 from django.urls import reverse
 
+from django_otp.forms import OTPAuthenticationForm
 from tests.conftest import totp_now
+from two_factor.templatetags.two_factor_forms import own_errors
 
 from .a11y import description
 from .conftest import login_password_only
@@ -81,3 +84,16 @@ def test_reauthentication_describes_the_password(client, user):
     login_password_only(client, user)
     page = client.get(reverse("two_factor:reauthenticate")).content.decode()
     assert description(page, "password") == "Enter your password."
+
+
+class CaptchaOTPForm(OTPAuthenticationForm):
+    captcha = forms.CharField()
+
+
+def test_the_token_message_stays_when_another_field_has_the_error(rf, user, totp_device):
+    # django_otp's token field is not required: "Please enter your OTP token." is then its only
+    # error, even while another field has one of its own.
+    form = CaptchaOTPForm(rf.post("/"), data={"username": "alice", "password": "secret-password",
+                                             "otp_device": totp_device.persistent_id, "otp_token": ""})
+    assert not form.is_valid() and form.errors.get("captcha")
+    assert [error.code for error in own_errors(form).as_data()] == ["token_required"]

@@ -189,8 +189,10 @@ def test_every_entry_is_translated_and_not_fuzzy(app, locale):
 
 
 def test_no_sentence_is_left_in_english(app, locale):
+    # A format of placeholders alone ("%(step)s – %(page)s") has no words to translate.
     left = [entry.msgid for entry in messages(app, locale)
-            if len(entry.msgid.split()) >= 3 and entry.msgstr[0] == entry.msgid]
+            if len(entry.msgid.split()) >= 3 and entry.msgstr[0] == entry.msgid
+            and re.search(r"[A-Za-z]", PLACEHOLDER.sub("", entry.msgid))]
     assert left == []
 
 

@@ -36,6 +36,8 @@ from .summary import has_device
 
 #: The session key of the time (an int, seconds since the epoch) of the last proof of identity.
 VERIFIED_AT_SESSION_KEY = "two_factor_verified_at"
+#: Seconds a record may lie in the future: the clocks of a site's servers differ a little.
+CLOCK_SKEW = 60
 #: The session key counting wrong passwords on the re-authentication page.
 PASSWORD_FAILURES_SESSION_KEY = "two_factor_reauth_failures"
 #: Wrong passwords a session may give on the re-authentication page before it is signed out.
@@ -84,8 +86,8 @@ def verified_recently(request: Any) -> bool:
     if age is None:
         return True
     verified_at = last_verified(request)
-    if verified_at is None or not 0 <= now() - verified_at <= age:
-        return False  # none, too old, or in the future (another server's clock, a forged one)
+    if verified_at is None or not -CLOCK_SKEW <= now() - verified_at <= age:
+        return False  # none, too old, or later than the clocks of a site's servers differ
     user = request.user
     return is_verified(user) or not has_device(user)
 

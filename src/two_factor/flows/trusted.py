@@ -94,7 +94,8 @@ def revoke_for_deleted_device(sender: Any, instance: Any, **kwargs: Any) -> None
     that is gone are revoked, so that the profile no longer lists them and a device that came
     back with the same id (a restored backup) is not trusted by an old cookie."""
     if settings.TWO_FACTOR_TRUSTED_BROWSERS and instance.pk is not None:
-        TrustedBrowser.objects.filter(device_id=instance.persistent_id, revoked_at=None).update(
+        TrustedBrowser.objects.filter(user_id=instance.user_id, device_id=instance.persistent_id,
+                                      revoked_at=None).update(
             revoked_at=timezone.now())
 
 

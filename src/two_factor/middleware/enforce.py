@@ -20,6 +20,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -62,11 +63,28 @@ MESSAGES = {
 class RequireTwoFactorMiddleware(MiddlewareMixin):
     """Sends the users that the policy covers to set up (or use) their second factor."""
 
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        if iscoroutinefunction(get_response):
+            # Django would run the sync process_view in a thread on every request; the
+            # checks that need no query decide in the event loop, and the rest goes there.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
+
+    async def _aprocess_view(self, request: HttpRequest, view_func: Any, view_args: Any,
+                             view_kwargs: Any) -> HttpResponse | None:
+        if not policy.enforcement_configured() or is_exempt(request):
+            return None
+        return await sync_to_async(self.decide)(request)
+
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
                      view_kwargs: Any) -> HttpResponse | None:
         # Cheapest first: the settings, the URL, then the user (loaded by nearly every page).
         if not policy.enforcement_configured() or is_exempt(request):
             return None
+        return self.decide(request)
+
+    def decide(self, request: HttpRequest) -> HttpResponse | None:
+        """For a request the policy may cover: None to let it through, else the refusal."""
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
@@ -135,10 +153,16 @@ def exempt_entries() -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+#: Paths that no exemption meant for some pages matches: one that matches them all matches
+#: every path.
+_PROBE_PATHS = ("/", "/no-page-is-here-e007/", "/\uffff/x.y")
+
+
 def matches_every_path(pattern: re.Pattern[str]) -> bool:
     """Whether ``pattern`` exempts every page (``""``, ``"^"``, ``"/"``, ``".*"``): a mistake,
-    which must not turn the policy off (system check two_factor.E007)."""
-    return bool(pattern.match("/"))
+    which must not turn the policy off (system check two_factor.E007). ``"^/$"``, the home page
+    alone, is not one."""
+    return all(pattern.match(path) for path in _PROBE_PATHS)
 
 
 def _view_names(request: HttpRequest) -> set[str]:

@@ -27,7 +27,7 @@ def own_errors(form: Any) -> ErrorList:
     ("This field is required.") says it already: a screen reader would read both for an empty
     token. ``form.errors`` keeps both, as django-otp's form gave them."""
     errors = form.non_field_errors()
-    if errors and any(form.errors.get(name) for name in form.fields):
+    if errors and form.errors.get("otp_token"):
         kept = [error for error in errors.as_data() if error.code != "token_required"]
         if len(kept) < len(errors):
             return ErrorList(kept, error_class="nonfield", renderer=form.renderer)
@@ -88,5 +88,5 @@ def page_title(page: str, step: str = "", form: Any = None) -> str:
     """The ``<title>`` of a page: the wizard step first, as a screen reader reads a title
     from its start and a tab shows it, then the page; "Error:" before both when ``form`` came
     back with errors, so that the failed submission is announced as the page loads."""
-    title = f"{step} – {page}" if step else str(page)
+    title = gettext("%(step)s – %(page)s") % {"step": step, "page": page} if step else str(page)
     return gettext("Error: %(title)s") % {"title": title} if has_errors(form) else title

@@ -358,7 +358,8 @@ class QRGeneratorView(LoginRequiredMixin, View):
         try:
             write_qrcode_image(setup_otpauth_url(request, secret, self.get_issuer()), response)
         except ValueError:  # too long for a QR code: an issuer from a Host header of 2 KB, say
-            return HttpResponseBadRequest("The data is too long for a QR code; type the key instead.")
+            return HttpResponseBadRequest("The data is too long for a QR code; type the key instead.",
+                                          content_type="text/plain; charset=utf-8")
         return response
 
 
