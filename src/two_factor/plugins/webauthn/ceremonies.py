@@ -88,9 +88,17 @@ def uv_requirement() -> UserVerificationRequirement:
     return UserVerificationRequirement(settings.TWO_FACTOR_WEBAUTHN_UV_REQUIREMENT)
 
 
+def preferred_transports() -> list[AuthenticatorTransport]:
+    """``TWO_FACTOR_WEBAUTHN_PREFERRED_TRANSPORTS``; a single string is one transport, and a
+    name WebAuthn does not know is left out (the check two_factor_webauthn.E004 reports it)."""
+    value = settings.TWO_FACTOR_WEBAUTHN_PREFERRED_TRANSPORTS or ()
+    names = (value,) if isinstance(value, str) else value
+    known = {transport.value: transport for transport in AuthenticatorTransport}
+    return [known[name] for name in names if name in known]
+
+
 def _descriptors(user: Any) -> list[PublicKeyCredentialDescriptor]:
-    transports = settings.TWO_FACTOR_WEBAUTHN_PREFERRED_TRANSPORTS
-    transports = [AuthenticatorTransport(t) for t in transports] if transports else None
+    transports = preferred_transports() or None
     descriptors = []
     for key_handle in WebauthnDevice.objects.filter(user=user).values_list("key_handle", flat=True):
         try:

@@ -61,6 +61,11 @@ def test_login_options(client, user, key_device, authenticator, settings):
     options = fetch_options(client, LOGIN_OPTIONS)
     assert options["allowCredentials"][0]["transports"] == ["usb", "nfc"]
     assert options["userVerification"] == "preferred"
+    # One string is one transport, and an unknown one is left out (the check E004 says so).
+    settings.TWO_FACTOR_WEBAUTHN_PREFERRED_TRANSPORTS = "usb"
+    assert fetch_options(client, LOGIN_OPTIONS)["allowCredentials"][0]["transports"] == ["usb"]
+    settings.TWO_FACTOR_WEBAUTHN_PREFERRED_TRANSPORTS = ["carrier pigeon", "nfc"]
+    assert fetch_options(client, LOGIN_OPTIONS)["allowCredentials"][0]["transports"] == ["nfc"]
 
 
 def test_login_options_need_a_sign_in_at_the_token_step(client, user, key_device):
