@@ -111,6 +111,16 @@ def test_the_mail_waits_for_the_commit(user, commits):
     assert "old phone" not in sent.body
 
 
+def test_a_removal_told_by_the_device_id_alone_names_its_kind(user, commits):
+    with commits():
+        events.emit(None, events.DEVICE_REMOVED, user=user, device_name="old app",
+                    device_id="otp_totp.totpdevice/7")
+        events.emit(None, events.DEVICE_REMOVED, user=user, device_name="gone", device_id="junk/x")
+    first, second = mail.outbox
+    assert "Device: TOTP device" in first.body and "old app" not in first.body
+    assert "Device:" not in second.body
+
+
 @pytest.mark.parametrize("event", [event for event in events.EVENTS if event not in (
     events.DEVICE_ADDED, events.DEVICE_REMOVED, events.TWO_FACTOR_DISABLED)])
 def test_other_events_send_nothing(user, commits, event):

@@ -19,6 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from django_otp.models import _parse_persistent_id
+
 from ..conf import settings
 from ..events import DEVICE_ADDED, DEVICE_REMOVED, LABELS, TWO_FACTOR_DISABLED
 from ..plugins.registry import registry
@@ -37,7 +39,8 @@ def notice_context(request: Any, user: Any, event: str, device: Any,
                    extra: dict[str, Any]) -> dict[str, Any]:
     """What the templates are given."""
     device_name = device_fields(device)[1] if device is not None else extra.get("device_name", "")
-    kind = device_kind(device) if device is not None else extra.get("device_kind", "")
+    kind = device_kind(device) if device is not None else (
+        extra.get("device_kind") or model_kind(extra.get("device_id")))
     return {"user": user, "event": event, "event_label": LABELS[event], "time": timezone.now(),
             "device_kind": kind, "device_name": device_name, "ip": client_ip(request),
             "browser": notice_browser(user_agent(request)), "extra": extra}
@@ -48,6 +51,13 @@ def device_kind(device: Any) -> str:
     Not the device's own name, which whoever added it chose ("added by the IT desk")."""
     method = registry.method_from_device(device)
     return str(method.verbose_name if method is not None else device._meta.verbose_name)
+
+
+def model_kind(persistent_id: Any) -> str:
+    """The kind of the device ``persistent_id`` named (its model's name), for an event that
+    only names a device that is gone; empty when it names none."""
+    found = _parse_persistent_id(persistent_id)
+    return str(found[0]._meta.verbose_name) if found is not None else ""
 
 
 def notice_browser(agent: str) -> str:
