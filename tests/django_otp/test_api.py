@@ -314,3 +314,23 @@ def test_alogin_renews_the_key_through_the_async_api(user, totp_device, other_us
     theirs = TOTPDevice.objects.create(user=other_user, name="theirs")
     async_to_sync(django_otp.alogin)(request, theirs)  # not the user's: nothing
     assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_alogin_keeps_the_key_of_a_verified_session(user, totp_device):
+    request = password_only_request(user)
+    async_to_sync(django_otp.alogin)(request, totp_device)
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = renewed = request.session.session_key
+    async_to_sync(request.session.asave)()
+    async_to_sync(django_otp.alogin)(request, totp_device)  # verified already: a step-up
+    assert request.session.session_key == renewed
+
+
+def test_match_token_goes_on_past_a_device_whose_service_is_down(user, totp_device, hotp_device,
+                                                                 monkeypatch, caplog):
+    def unreachable(self, token):
+        raise OSError("validation service unreachable")
+
+    monkeypatch.setattr(TOTPDevice, "verify_token", unreachable)
+    assert match_token(user, hotp_at(hotp_device, 0)) == hotp_device
+    assert match_token(user, "123456") is None
+    assert "could not check a token" in caplog.text

@@ -6,6 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import AsyncClient, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -301,6 +302,11 @@ def test_async_a_device_left_by_an_earlier_request_is_not_trusted(user, totp_dev
 
     assert through_async_middleware({DEVICE_ID_SESSION_KEY: totp_device.persistent_id}) == totp_device
     assert through_async_middleware({}) is None
+    gone = {DEVICE_ID_SESSION_KEY: "otp_totp.totpdevice/999"}
+    assert through_async_middleware(gone) is None and gone == {}  # forgotten
+    stored = SessionStore()
+    stored[DEVICE_ID_SESSION_KEY] = "otp_totp.totpdevice/999"
+    assert through_async_middleware(stored) is None and DEVICE_ID_SESSION_KEY not in stored
     assert user.is_verified() is False
     assert pickle.loads(pickle.dumps(user)).is_verified() is False
 
