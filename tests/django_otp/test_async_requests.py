@@ -29,6 +29,11 @@ async def status_view(request):
     return JsonResponse({"authenticated": user.is_authenticated, "verified": user.is_verified()})
 
 
+async def status_asked_twice(request):
+    await request.auser()
+    return await status_view(request)
+
+
 async def verify_in_async_view(request):
     """A site's own async verification step: the token was checked (not shown), the session is
     marked verified with ``django_otp.login`` (sync: run in a thread), and the page goes on."""
@@ -66,6 +71,7 @@ class AuserAuditMiddleware:
 
 urlpatterns = [
     path("async/status/", status_view),
+    path("async/status-twice/", status_asked_twice),
     path("async/verify/", verify_in_async_view),
     path("", include("tests.urls")),
 ]
@@ -162,3 +168,11 @@ def test_async_path_reads_the_session_with_its_async_api(user, totp_device):
     except SynchronousOnlyOperation as error:
         pytest.fail(f"the async path read the session synchronously: {error}")
     assert response.content == b"verified"
+
+
+def test_asking_auser_again_costs_no_query(client, user, totp_device):
+    login_verified(client, user, totp_device)
+    once, answer = _queries(client, "/async/status/")
+    twice, answer_twice = _queries(client, "/async/status-twice/")
+    assert answer == answer_twice == {"authenticated": True, "verified": True}
+    assert twice == once

@@ -367,3 +367,13 @@ def test_verify_skips_steps_that_no_counter_holds():
     totp.time = 10
     totp.drift = -5  # every step tried is below 0
     assert not totp.verify(123456, tolerance=1) and totp.drift == -5
+
+
+def test_verify_takes_the_last_counter_and_skips_what_is_past_it():
+    key = b"12345678901234567890"
+    totp = TOTP(key, step=1, t0=0)
+    totp.time = float(2**63)  # a step that exists (HOTP's counter is 8 bytes)
+    assert totp.verify(hotp(key, 2**63), tolerance=0)
+    totp = TOTP(key, step=1, t0=0)
+    totp.time = float(2**64)  # past the last counter: nothing to check, and no error
+    assert not totp.verify(123456, tolerance=0)
