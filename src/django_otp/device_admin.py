@@ -22,7 +22,7 @@ from django.contrib.admin.exceptions import AlreadyRegistered
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import ForeignKey, IntegerField, Model
+from django.db.models import ForeignKey, IntegerField, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -74,6 +74,10 @@ class DeviceAdmin(admin.ModelAdmin):
     search_fields: ClassVar[list[str] | tuple[str, ...]] = []
     #: Secret fields, left out of the change form when ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` is set.
     sensitive_fields: Sequence[str] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # A device's text names its owner: the change form's title and its delete page.
+        return super().get_queryset(request).select_related("user")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         owner = user_model_search_fields(dict.fromkeys([get_user_model().USERNAME_FIELD, "email"]))

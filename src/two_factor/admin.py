@@ -184,10 +184,9 @@ class TrustedBrowserAdmin(SecurityEventAdmin):
 
     @admin.action(description=_("Revoke the selected trusted browsers"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        from .flows.trusted import revoke_browser
+        from .flows.trusted import revoke_browsers
 
-        revoked = [browser for browser in queryset.filter(revoked_at=None).select_related("user")
-                   if revoke_browser(request, browser.user, browser.key)]
+        revoked = revoke_browsers(request, queryset)
         self.message_user(request, ngettext("%(count)d trusted browser revoked.",
                                             "%(count)d trusted browsers revoked.",
                                             len(revoked)) % {"count": len(revoked)})

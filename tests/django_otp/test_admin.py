@@ -11,7 +11,9 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -560,3 +562,29 @@ def test_a_subclass_adds_to_the_lists_as_with_django_otp(admin_path):
     for name in ("list_display", "list_filter", "raw_id_fields", "search_fields"):
         assert isinstance(getattr(admin_class, name), list), name
         assert getattr(admin_class, name) + ["extra"]
+
+
+def test_static_changelist_counts_tokens_without_grouping_the_table(superuser_client, make_user):
+    owner = make_user("carol")
+    for name, count in (("three", 3), ("none", 0), ("one", 1)):
+        device = StaticDevice.objects.create(user=owner, name=name)
+        for index in range(count):
+            device.token_set.create(token=f"{name}{index}")
+    with CaptureQueriesContext(connection) as queries:
+        response = superuser_client.get(reverse("admin:otp_static_staticdevice_changelist"),
+                                        {"o": "4"})  # by "Tokens left"
+    assert [(device.name, device._token_count) for device in response.context["cl"].result_list] == [
+        ("none", 0), ("one", 1), ("three", 3)]
+    assert "<td class=\"field-token_count\">3</td>" in response.content.decode()
+    # A count per row shown, not a GROUP BY over the join of every device and token.
+    assert not any("GROUP BY" in query["sql"] for query in queries)
+
+
+def test_the_change_form_loads_the_owner_with_the_device(superuser_client, totp_device):
+    with CaptureQueriesContext(connection) as queries:
+        response = superuser_client.get(admin_url(totp_device, "change", totp_device.pk))
+    assert response.status_code == 200
+    owner_reads = [query["sql"] for query in queries if query["sql"].startswith("SELECT")
+                   and 'FROM "auth_user" WHERE' in query["sql"]
+                   and f'"auth_user"."id" = {totp_device.user_id} ' in query["sql"]]
+    assert len(owner_reads) == 1  # the raw-id widget's; the title's comes with the device

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
@@ -254,6 +255,20 @@ def test_logout_everywhere_with_sessions_in_cookies(user_with_totp, default_totp
     assert announced[-1][2] == {"browsers": 1, "sessions": None}  # could not list the sessions
 
 
+def test_ending_other_sessions_deletes_them_in_one_query(user_with_totp, rf):
+    def end(count):
+        for _ in range(count):
+            Client().force_login(user_with_totp)
+        request = rf.post("/")
+        request.session = Session.get_session_store_class()()
+        with CaptureQueriesContext(connection) as queries:
+            assert end_other_sessions(request, user_with_totp) == count
+        assert not Session.objects.exists()
+        return len(queries)
+
+    assert end(1) == end(4) == 2  # the sessions read, then one DELETE
+
+
 def test_end_other_sessions_with_cached_db(user_with_totp, settings, rf):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     other = Client()
@@ -477,6 +492,32 @@ def test_staff_can_revoke_in_the_admin(make_user, user_with_totp, default_totp, 
     assert browser.revoked_at is not None
     assert [(event, user) for event, user, _extra in announced] == [
         (events.TRUSTED_BROWSER_REVOKED, user_with_totp)]
+
+
+def test_the_admin_revokes_a_selection_in_a_fixed_number_of_queries(make_user, user_with_totp,
+                                                                    other_user, announced):
+    root = make_user("root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    changelist = reverse("admin:two_factor_trustedbrowser_changelist")
+
+    def revoke(pairs):
+        browsers = [TrustedBrowser.objects.create(user=owner, device_id="otp_totp.totpdevice/1",
+                                                  device_name="default") for owner in
+                    [user_with_totp, other_user] * pairs]
+        gone = TrustedBrowser.objects.create(user=other_user, device_id="x", revoked_at=timezone.now())
+        announced.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(changelist, {
+                "action": "revoke", "_selected_action": [b.pk for b in [*browsers, gone]]})
+        assert response.status_code == 302
+        assert not TrustedBrowser.objects.filter(pk__in=[b.pk for b in browsers], revoked_at=None).exists()
+        # One event for each browser revoked now, naming its owner; none for the one revoked before.
+        assert sorted((user.username, extra["browser"]) for _event, user, extra in announced) == sorted(
+            (b.user.username, b.key) for b in browsers)
+        return len(queries)
+
+    assert revoke(1) == revoke(5)
 
 
 def test_staff_without_the_permission_cannot_revoke(make_user, user_with_totp):

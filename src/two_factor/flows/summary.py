@@ -20,12 +20,12 @@ import uuid
 from typing import Any, NamedTuple
 
 from django.db import connections, router
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery, TextField, Value
+from django.db.models import F, IntegerField, TextField, Value
 from django.db.models.functions import Cast
 
 from django_otp import device_classes
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, token_count
 
 #: The attribute of the user object that keeps the summary for the rest of the request.
 USER_DEVICE_SUMMARY_ATTR_NAME = "_two_factor_device_summary"
@@ -123,10 +123,7 @@ def _summary_query(user: Any, models: list[type[Device]]) -> Any:
 def _token_count(model: type[Device]) -> Any:
     if model is not StaticDevice:  # (a subclass or proxy would count the same tokens twice)
         return Value(0, output_field=IntegerField())
-    # COUNT without GROUP BY: one row, 0 for a device without tokens (not NULL).
-    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
-    tokens = StaticToken.objects.filter(device=OuterRef("pk")).order_by().annotate(_n=count).values("_n")
-    return Subquery(tokens, output_field=IntegerField())
+    return token_count()
 
 
 # The UNION is the same statement for every user but for the user's key, and the ORM takes

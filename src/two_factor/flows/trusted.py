@@ -13,9 +13,12 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth import logout as auth_logout
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.cache import caches
+from django.db import transaction
 from django.utils import timezone
 
 from ..conf import settings
@@ -80,6 +83,24 @@ def revoke_browser(request: Any, user: Any, key: str) -> TrustedBrowser | None:
     return browser
 
 
+def revoke_browsers(request: Any, browsers: Any) -> list[TrustedBrowser]:
+    """Revoke the live browsers among ``browsers`` (a queryset: the admin's selection, of any
+    users), and tell of each. A fixed number of queries, whatever the selection: the rows are
+    locked while they are read, so that a concurrent revocation does not report one twice."""
+    with transaction.atomic():
+        live = list(TrustedBrowser.objects.select_for_update()
+                    .filter(pk__in=browsers.values("pk"), revoked_at=None))
+        TrustedBrowser.objects.filter(pk__in=[browser.pk for browser in live]).update(
+            revoked_at=timezone.now())
+        # The owners in a query of their own (a join would lock their rows too), while the
+        # lock on their browsers holds off their deletion.
+        owners = get_user_model()._default_manager.in_bulk({browser.user_id for browser in live})
+    for browser in live:
+        emit(request, TRUSTED_BROWSER_REVOKED, user=owners[browser.user_id], device=None,
+             browser=browser.key, device_id=browser.device_id, device_name=browser.device_name)
+    return live
+
+
 def revoke_all_browsers(request: Any, user: Any, announce: bool = True) -> int:
     """Revoke every trusted browser of ``user``; returns how many were live."""
     count = TrustedBrowser.objects.filter(user=user, revoked_at=None).update(
@@ -116,8 +137,10 @@ def end_other_sessions(request: Any, user: Any) -> int | None:
             .filter(expire_date__gt=timezone.now()).only("session_key", "session_data").iterator()
             if session.session_key != current
             and decoder.decode(session.session_data).get(SESSION_KEY) == user_id]
-    for key in keys:
-        store_class(session_key=key).delete()  # the cache too, for cached_db
+    store_class.get_model_class().objects.filter(session_key__in=keys).delete()
+    if issubclass(store_class, CachedDatabaseSessionStore):
+        caches[django_settings.SESSION_CACHE_ALIAS].delete_many(
+            [store_class.cache_key_prefix + key for key in keys])
     return len(keys)
 
 

@@ -5,14 +5,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from django_otp import device_admin as base
 
 from . import hashing
-from .models import StaticDevice, StaticToken
+from .models import StaticDevice, StaticToken, token_count
 
 
 class StaticTokenForm(forms.ModelForm):
@@ -60,7 +60,7 @@ class StaticDeviceAdmin(base.DeviceAdmin):
     fieldsets = base.device_fieldsets()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(_token_count=Count("token_set"))
+        return super().get_queryset(request).annotate(_token_count=token_count())
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[type[InlineModelAdmin]]:
         # The tokens are this device's secrets (a device being added has none yet).

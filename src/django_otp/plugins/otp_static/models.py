@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -136,3 +137,13 @@ class StaticToken(models.Model):
     def random_token(length: int = 8) -> str:
         """A random token of ``length`` lower-case base32 characters."""
         return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(length))
+
+
+def token_count(device: str = "pk") -> Subquery:
+    """An expression for the number of tokens left on the static device whose primary key is
+    the outer query's ``device`` field. A subquery, not ``Count("token_set")``: that groups the
+    whole join of devices and tokens before the admin's list takes its one page of it."""
+    # COUNT without GROUP BY: one row, 0 for a device without tokens (not NULL).
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    tokens = StaticToken.objects.filter(device=OuterRef(device)).order_by().annotate(_n=count).values("_n")
+    return Subquery(tokens, output_field=IntegerField())
