@@ -104,6 +104,21 @@ def test_staff_without_device_is_sent_to_setup(client, make_user):
     assert client.session["next"] == ADMIN  # a GET of the setup without next keeps it
 
 
+def test_staff_without_device_find_the_way_back_to_the_admin_after_setup(client, make_user):
+    from .test_setup import SECRET_SESSION_KEY, post_step, totp_token
+
+    user = make_user("newstaff", is_staff=True, is_superuser=True)
+    login_password_only(client, user)
+    setup = client.get(leave_admin(client, CHANGELIST))
+    post_step(client, "welcome")
+    key = client.session[SECRET_SESSION_KEY]
+    response = post_step(client, "generator", {"token": totp_token(key)})
+    complete = client.get(response["Location"])
+    assert setup.status_code == 200 and complete.status_code == 200
+    assert f'href="{CHANGELIST}"' in complete.content.decode()
+    assert client.get(CHANGELIST).status_code == 200
+
+
 def test_staff_with_unconfirmed_device_only_is_refused(client, make_user):
     user = make_user("halfway", is_staff=True)
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)

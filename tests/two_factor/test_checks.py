@@ -1,5 +1,6 @@
 """System checks of two_factor: each fires on its misconfiguration, with its stable id."""
 
+import sys
 from contextlib import contextmanager
 from unittest import mock
 
@@ -216,3 +217,53 @@ def test_every_check_is_registered_and_the_test_settings_pass():
 def test_run_checks_reports_ours(settings):
     settings.TWO_FACTOR_LOGIN_TIMEOUT = -5
     assert "two_factor.E002" in ids(django_checks.run_checks())
+
+
+# W008: the Twilio gateway without its settings
+
+TWILIO = "two_factor.gateways.twilio.gateway.Twilio"
+
+
+@pytest.fixture
+def twilio_settings(settings):
+    pytest.importorskip("twilio")
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC123", "secret"
+    settings.TWILIO_CALLER_ID, settings.TWILIO_MESSAGING_SERVICE_SID = "+31612345678", None
+    return settings
+
+
+@pytest.mark.parametrize("name", ["TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY"])
+def test_w008_quiet_when_the_twilio_settings_are_there(twilio_settings, name):
+    setattr(twilio_settings, name, TWILIO)
+    assert checks.check_gateways() == []
+
+
+@pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_CALLER_ID"])
+@pytest.mark.parametrize("name", ["TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY"])
+def test_w008_names_each_missing_twilio_setting(twilio_settings, name, missing):
+    setattr(twilio_settings, name, TWILIO)
+    setattr(twilio_settings, missing, "")
+    messages = checks.check_gateways()
+    assert ids(messages) == ["two_factor.W008"]
+    assert f"{name} is the Twilio gateway, but {missing} is not set" in messages[0].msg
+    assert messages[0].hint
+
+
+def test_w008_text_messages_through_a_messaging_service_need_no_caller_id(twilio_settings):
+    twilio_settings.TWILIO_CALLER_ID, twilio_settings.TWILIO_MESSAGING_SERVICE_SID = None, "MG123"
+    twilio_settings.TWO_FACTOR_SMS_GATEWAY = TWILIO
+    assert checks.check_gateways() == []
+    twilio_settings.TWO_FACTOR_CALL_GATEWAY = TWILIO  # a call always comes from a number
+    assert ids(checks.check_gateways()) == ["two_factor.W008"]
+
+
+def test_w008_for_a_subclass_of_the_twilio_gateway(twilio_settings, monkeypatch):
+    from two_factor.gateways.twilio.gateway import Twilio
+
+    subclass = type("TwilioSubclass", (Twilio,), {"__module__": __name__})
+    monkeypatch.setattr(sys.modules[__name__], "TwilioSubclass", subclass, raising=False)
+    twilio_settings.TWILIO_ACCOUNT_SID = twilio_settings.TWILIO_AUTH_TOKEN = None
+    twilio_settings.TWO_FACTOR_SMS_GATEWAY = f"{__name__}.TwilioSubclass"
+    [message] = checks.check_gateways()
+    assert message.id == "two_factor.W008"
+    assert "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set" in message.msg

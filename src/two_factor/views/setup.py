@@ -47,11 +47,24 @@ from ..utils import default_device, safe_next_url, safe_url, totp_digits
 from ..wizard.views import IdempotentSessionWizardView
 from .mixins import ReauthenticationRequiredMixin, needs_reauthentication
 
-__all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView"]
+__all__ = ["SetupView", "QRGeneratorView", "SetupCompleteView", "resend_token"]
 
 _CORE_STEPS = ("welcome", "method", "validation")
 _PENDING = "pending_device"  # in the wizard's storage: the persistent id of the device to validate
 _PHONE_METHOD_CODES = ("call", "sms")
+
+
+def resend_token(wizard: Any) -> HttpResponse | None:
+    """"Send me a new token" on a setup wizard's validation step (the button ``wizard_resend``),
+    for a token that did not arrive, or that was asked for too soon after another: the tokens of
+    a user's setups keep to a cooldown (``flows.setup.claim_setup_send``), whose message says when
+    to ask again. The wizard's ``get_pending_device()`` is challenged once more, and the step is
+    shown with the message; None for any other POST."""
+    if "wizard_resend" not in wizard.request.POST or wizard.steps.current != "validation":
+        return None
+    device = wizard.get_pending_device()
+    challenge = send_challenge(device, wizard.request) if device is not None else None
+    return wizard.render(wizard.get_form(), challenge=challenge)
 
 
 class WelcomeForm(forms.Form):
@@ -254,6 +267,9 @@ class SetupView(ReauthenticationRequiredMixin, IdempotentSessionWizardView):
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         if "wizard_cancel" in self.request.POST:
             return self.cancel()
+        resent = resend_token(self)
+        if resent is not None:
+            return resent
         steps = list(self.get_form_list())
         current = self.steps.current
         if current in steps:

@@ -29,6 +29,15 @@ from two_factor.conf import settings
 from .views import CallToken
 
 
+def missing_settings(method: str) -> list[str]:
+    """The settings that this gateway lacks to send text messages (``method`` ``"sms"``) or
+    to make calls (``"call"``): the system check ``two_factor.W008`` reports them."""
+    needed = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]
+    if method == "call" or not settings.TWILIO_MESSAGING_SERVICE_SID:
+        needed.append("TWILIO_CALLER_ID")
+    return [name for name in needed if not getattr(settings, name)]
+
+
 def e164(number: Any) -> str:
     """A phone number as Twilio wants it: ``+31612345678``."""
     return getattr(number, "as_e164", None) or str(number)

@@ -19,6 +19,7 @@ from ...forms import DeviceValidationForm
 from ...utils import success_url_or_home
 from ...views.devices import render_removal_confirmation
 from ...views.mixins import OTPLoginRequiredMixin, ReauthenticationRequiredMixin
+from ...views.setup import resend_token
 from ...wizard.views import IdempotentSessionWizardView
 from ..registry import registry
 from .forms import PhoneNumberMethodForm
@@ -57,7 +58,8 @@ class PhoneSetupView(OTPLoginRequiredMixin, ReauthenticationRequiredMixin, Idemp
         if "wizard_cancel" in self.request.POST or not get_available_phone_methods():
             self.end_wizard()
             return redirect(self.get_success_url())
-        return super().post(*args, **kwargs)
+        resent = resend_token(self)
+        return resent if resent is not None else super().post(*args, **kwargs)
 
     def get_success_url(self) -> str:
         """Where the wizard goes when done or cancelled (``cancel_url`` in the templates)."""

@@ -143,6 +143,37 @@ def test_sending_again_within_the_cooldown_sends_nothing_and_says_when(setup_cli
     assert EmailDevice.objects.filter(user=user, confirmed=True).count() == 1
 
 
+def test_send_me_a_new_token_within_the_cooldown_says_when_then_sends(setup_client, user,
+                                                                      settings):
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 60
+    choose_email(setup_client)
+    post_step(setup_client, "validation", wizard_goto_step="method")
+    response = post_step(setup_client, "method", {"method": "email"})
+    # The first mail's token was for the device that Back discarded: the page offers a new one.
+    assert 'name="wizard_resend"' in response.content.decode()
+    assert post_step(setup_client, "validation", {"token": mailed()[0][1]}).status_code == 200
+
+    response = post_step(setup_client, "validation", wizard_resend="1")
+    assert current_step(response) == "validation" and len(mailed()) == 1
+    assert "You can ask for a new one at" in response.content.decode()
+    assert not response.context["wizard"]["form"].is_bound  # no "This field is required."
+
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        response = post_step(setup_client, "validation", wizard_resend="1")
+    assert current_step(response) == "validation" and len(mailed()) == 2
+    assert "You can ask for a new one at" not in response.content.decode()
+    assert post_step(setup_client, "validation", {"token": mailed()[-1][1]}).status_code == 302
+    assert EmailDevice.objects.filter(user=user, confirmed=True).count() == 1
+
+
+def test_send_me_a_new_token_only_on_the_validation_step(setup_client, user, settings):
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 0
+    setup_client.get(SETUP)
+    response = post_step(setup_client, "welcome", wizard_resend="1")  # an ordinary Next
+    assert current_step(response) == "method" and mailed() == []
+    assert 'name="wizard_resend"' not in response.content.decode()
+
+
 def test_the_cooldown_holds_across_sessions(user, settings):
     """Each session has a setup wizard of its own: the user's setup mails still keep to one
     cooldown."""

@@ -2,11 +2,14 @@
 profile page."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.test_utils import frozen_now
 from two_factor.plugins.phonenumber.models import PhoneDevice
 from two_factor.plugins.phonenumber.utils import backup_phones
 
@@ -88,6 +91,21 @@ def test_the_same_number_again_within_the_cooldown_sends_nothing(verified, user,
     assert current_step(response) == "validation"
     assert len(sent()) == 1 and "moments ago" in response.context["challenge"]
     assert PhoneDevice.objects.filter(user=user).count() == 1
+
+
+def test_send_me_a_new_token(verified, user, sent):
+    response = post_step(verified, "setup", {"number": OTHER_NUMBER, "method": "sms"})
+    assert 'name="wizard_resend"' in response.content.decode()
+    response = post_step(verified, "validation", wizard_resend="1")
+    assert current_step(response) == "validation"
+    assert len(sent()) == 1 and "moments ago" in response.context["challenge"]
+
+    with frozen_now(timezone.now() + timedelta(seconds=61)):
+        response = post_step(verified, "validation", wizard_resend="1")
+    assert current_step(response) == "validation" and len(sent()) == 2
+    response = post_step(verified, "validation", {"token": sent()[-1][2]})
+    assert response.status_code == 302
+    assert PhoneDevice.objects.get(user=user).confirmed
 
 
 def test_invalid_number_is_a_form_error(verified, sent):
