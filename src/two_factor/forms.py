@@ -142,8 +142,13 @@ class BackupTokensForm(forms.Form):
 
 
 def remember_label(age: float) -> str:
-    """The label of the remember box for a cookie of ``age`` seconds: in minutes below an
-    hour, else in hours, in the old package's words."""
+    """The label of the remember box for a cookie of ``age`` seconds, in the old package's
+    words: in days for whole days ("30 days", not "720 hours"), else in minutes below an hour,
+    else in hours."""
+    if age >= 86400 and age % 86400 == 0:
+        days = int(age // 86400)
+        return ngettext("Don't ask again on this device for %(days)i day",
+                        "Don't ask again on this device for %(days)i days", days) % {"days": days}
     if age < 3600:
         minutes = int(age / 60)
         return ngettext("Don't ask again on this device for %(minutes)i minute",

@@ -153,7 +153,12 @@ def test_a_device_but_no_verification_goes_to_reauthenticate(superusers_enforced
     TOTPDevice.objects.create(user=superuser, name="default")
     login_password_only(client, superuser)
     assert redirect_target(client.get(STATUS)) == (REAUTH, [STATUS])
-    assert client.get(REAUTH).status_code == 200  # and that page is open to them
+    page = client.get(REAUTH, {"next": STATUS})
+    assert page.status_code == 200  # and that page is open to them
+    # It says why they are there: an ordinary page wants a second factor, not "this action".
+    body = page.content.decode()
+    assert "you signed in with your password alone" in body
+    assert "this action needs a recent confirmation" not in body
 
 
 def test_a_post_gets_a_403_that_says_why(superusers_enforced, client, superuser):

@@ -195,7 +195,9 @@ def test_checkbox_only_when_enabled(client, user_with_totp, settings):
     (60, "Don't ask again on this device for 1 minute"),
     (1800, "Don't ask again on this device for 30 minutes"),
     (3600, "Don't ask again on this device for 1 hour"),
-    (30 * 24 * 3600, "Don't ask again on this device for 720 hours"),
+    (36 * 3600, "Don't ask again on this device for 36 hours"),
+    (24 * 3600, "Don't ask again on this device for 1 day"),
+    (30 * 24 * 3600, "Don't ask again on this device for 30 days"),  # not "720 hours"
 ])
 def test_the_checkbox_says_for_how_long_in_the_old_words(client, user_with_totp, settings, age,
                                                          label):

@@ -35,7 +35,7 @@ from ..flows.audit import token_failure_event
 from ..flows.backup import backup_token_count, is_backup_device
 from ..forms import AuthenticationTokenForm, BackupTokenForm
 from ..plugins.registry import registry
-from ..utils import safe_next_url
+from ..utils import is_verified, safe_next_url
 from .mixins import RESUBMIT_PARAM
 
 __all__ = ["ReauthenticateView", "PasswordForm"]
@@ -199,6 +199,9 @@ class ReauthenticateView(LoginRequiredMixin, View):
             {} if password else devices.step_context(user, device, "backup" if backup else "token",
                                                      notice))
         context.update(
+            # Sent here by the enforcement from an ordinary page: not a recent confirmation that
+            # this session lacks, but any (it was signed in with the password alone).
+            unverified=not password and not is_verified(user),
             form=form, password=password, backup=backup, notice=notice,
             next=safe_next_url(request) or "", redirect_field_name="next",
             resubmit=bool(request.GET.get(RESUBMIT_PARAM)),
