@@ -334,3 +334,44 @@ def test_match_token_goes_on_past_a_device_whose_service_is_down(user, totp_devi
     assert match_token(user, hotp_at(hotp_device, 0)) == hotp_device
     assert match_token(user, "123456") is None
     assert "could not check a token" in caplog.text
+
+
+def test_login_without_a_session_cookie_creates_no_session(user, totp_device):
+    # No key was sent, so none can have been planted: the session is saved as usual, later.
+    request = make_request(user)
+    login(request, totp_device)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+    assert request.session.session_key is None
+
+
+def test_alogin_asks_auser_for_the_user(user, totp_device):
+    # In async code request.user (a lazy object that queries) is not touched: auser() tells.
+    request = password_only_request(user)
+    del request.user
+
+    async def auser():
+        return user
+
+    request.auser = auser
+    async_to_sync(django_otp.alogin)(request, totp_device)
+    assert request.session[DEVICE_ID_SESSION_KEY] == totp_device.persistent_id
+
+
+def test_alogin_of_an_anonymous_user_does_nothing(user):
+    request = make_request()
+    unsaved = TOTPDevice(name="no user yet")  # its user_id is None, as an anonymous pk is
+    async_to_sync(django_otp.alogin)(request, unsaved)
+    assert DEVICE_ID_SESSION_KEY not in request.session
+
+
+def test_verify_token_refuses_a_token_whose_service_is_down(user, totp_device, monkeypatch, caplog):
+    def unreachable(self, token):
+        raise OSError("validation service unreachable")
+
+    monkeypatch.setattr(TOTPDevice, "verify_token", unreachable)
+    assert verify_token(user, totp_device.persistent_id, totp_now(totp_device)) is None
+    assert "could not check a token" in caplog.text
+
+
+def test_alogin_is_exported():
+    assert "alogin" in django_otp.__all__

@@ -4,6 +4,7 @@
 import pytest
 from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 from django.conf import settings as django_settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connection
@@ -14,7 +15,7 @@ from django.urls import include, path, reverse
 
 import django_otp
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.middleware import OTPMiddleware
+from django_otp.middleware import OTPMiddleware, aload_verified_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.two_factor.conftest import login_password_only, login_verified
 
@@ -176,3 +177,72 @@ def test_asking_auser_again_costs_no_query(client, user, totp_device):
     twice, answer_twice = _queries(client, "/async/status-twice/")
     assert answer == answer_twice == {"authenticated": True, "verified": True}
     assert twice == once
+
+
+def test_aload_verified_device_reads_an_unread_session_with_its_async_api(user, totp_device):
+    stored = SessionStore()
+    stored[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
+    stored.create()
+    request = RequestFactory().get("/")
+    request.session = SessionStore(stored.session_key)  # not read yet
+
+    try:
+        device = async_to_sync(aload_verified_device)(request, user)
+    except SynchronousOnlyOperation as error:
+        pytest.fail(f"the session was read synchronously: {error}")
+    assert device == totp_device
+
+
+def _site_auth_request(user, session, auser):
+    request = RequestFactory().get("/")
+    request.session = session
+    request.user = user
+    request.auser = auser
+    return request
+
+
+def test_auser_of_a_site_auth_layer_loads_the_device_once(user, totp_device):
+    async def auser():
+        return user
+
+    def queries(times):
+        async def view(request):
+            for _ in range(times):
+                answer = await request.auser()
+            return HttpResponse(str(answer.is_verified()))
+
+        request = _site_auth_request(user, {DEVICE_ID_SESSION_KEY: totp_device.persistent_id}, auser)
+        with CaptureQueriesContext(connection) as captured:
+            response = async_to_sync(OTPMiddleware(view))(request)
+        assert response.content == b"True"
+        return len(captured)
+
+    assert queries(3) == queries(1)
+
+
+def test_auser_verifies_each_user_object_it_is_given(user, totp_device):
+    # An auth layer that loads the user again on each call: every answer is verified.
+    async def fresh_user():
+        return await type(user).objects.aget(pk=user.pk)
+
+    async def view(request):
+        first, second = await request.auser(), await request.auser()
+        assert first is not second
+        return HttpResponse(f"{first.is_verified()} {second.is_verified()}")
+
+    request = _site_auth_request(user, {DEVICE_ID_SESSION_KEY: totp_device.persistent_id}, fresh_user)
+    assert async_to_sync(OTPMiddleware(view))(request).content == b"True True"
+
+
+def test_auser_keeps_the_user_an_earlier_middleware_loaded(client, user, totp_device):
+    login_verified(client, user, totp_device)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(client.cookies[django_settings.SESSION_COOKIE_NAME].value)
+    AuthenticationMiddleware(lambda r: None)(request)
+    early = async_to_sync(request.auser)()  # a middleware between the two asked first
+
+    async def view(request):
+        seen = await request.auser()
+        return HttpResponse(f"{seen is early} {early.is_verified()}")
+
+    assert async_to_sync(OTPMiddleware(view))(request).content == b"True True"

@@ -287,6 +287,17 @@ def test_auth_form_asks_for_the_token_and_offers_devices(user, totp_device):
     assert form.fields["password"].widget.render_value
 
 
+class PasswordNotKeptForm(OTPAuthenticationForm):
+    otp_keep_password = False
+
+
+def test_auth_form_that_does_not_keep_the_password_leaves_it_out_of_the_page(user, totp_device):
+    form = PasswordNotKeptForm(data={"username": "alice", "password": "secret-password", "otp_token": ""})
+    assert not form.is_valid() and "token_required" in error_codes(form)
+    assert not form.fields["password"].widget.render_value
+    assert "secret-password" not in str(form["password"])
+
+
 @pytest.mark.parametrize("device_id", ["garbage", "otp_totp.totpdevice/abc", "otp_totp.totpdevice/1/2",
                                        "nope.nope/1", "otp_totp.totpdevice/99999", "x" * 1000])
 def test_auth_form_device_that_does_not_parse(user, totp_device, device_id):

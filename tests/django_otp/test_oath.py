@@ -377,3 +377,12 @@ def test_verify_takes_the_last_counter_and_skips_what_is_past_it():
     totp = TOTP(key, step=1, t0=0)
     totp.time = float(2**64)  # past the last counter: nothing to check, and no error
     assert not totp.verify(123456, tolerance=0)
+
+
+def test_verify_takes_the_very_last_counter():
+    key = b"12345678901234567890"
+    totp = TOTP(key, step=1, t0=0)
+    totp.time = 0
+    totp.drift = 2**64 - 1  # the last step an 8-byte counter holds; the one after it is skipped
+    assert totp.verify(hotp(key, 2**64 - 1), tolerance=1)
+    assert totp.t() == 2**64 - 1

@@ -206,7 +206,8 @@ def test_w003_once_per_setting(settings):
 def test_every_check_is_registered_and_the_test_settings_pass():
     ours = [checks.check_app_order, checks.check_plugins_have_core, checks.check_middleware,
             checks.check_remember_cookie_age, checks.check_login_timeout, checks.check_gateways,
-            checks.check_plugin_needs]
+            checks.check_plugin_needs, checks.check_security_durations,
+            checks.check_enforcement_exempt_urls]
     registered = django_checks.registry.registry.get_checks(include_deployment_checks=False)
     assert all(check in registered for check in ours)
     messages = django_checks.run_checks()

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor.flows import login as login_flows
 from two_factor.flows.setup import SECRET_SESSION_KEY, get_or_create_secret, get_secret
+from two_factor.forms import TOTPDeviceForm
 from two_factor.models import Claim
 from two_factor.views.utils import get_remember_device_cookie
 
@@ -76,6 +77,23 @@ def test_the_setup_finishes_with_the_derived_secret(at_the_generator, user):
     assert post_step(client, "generator", {"token": totp_token(secret)}).status_code == 302
     assert TOTPDevice.objects.get(user=user, name="default").key == secret
     assert otp_status(client)["verified"]
+
+
+def test_a_setup_finished_by_another_request_still_writes_the_cookie(at_the_generator, user, monkeypatch):
+    """A cookie session is never "gone" from a store: the request that found the setup done
+    elsewhere sends its cookie, without the secret, as any other."""
+    client, secret, _cookie = at_the_generator
+    clean_token = TOTPDeviceForm.clean_token
+
+    def the_other_request_finishes_first(form):
+        result = clean_token(form)
+        TOTPDevice.objects.create(user=user, name="default", key=secret)
+        return result
+
+    monkeypatch.setattr(TOTPDeviceForm, "clean_token", the_other_request_finishes_first)
+    response = post_step(client, "generator", {"token": totp_token(secret)})
+    assert response.status_code == 302
+    assert SECRET_SESSION_KEY not in readable(response.cookies[COOKIE].value)
 
 
 def test_a_cookie_kept_from_the_setup_gets_no_key_and_no_verification(at_the_generator, user):

@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, resolve, reverse
+from django.urls import include, path, resolve, reverse, reverse_lazy
 from django.utils import timezone
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -249,6 +249,46 @@ def test_an_exemption_of_the_home_page_alone_is_kept(settings, entry):
     assert checks.check_enforcement_exempt_urls() == []
     _names, patterns = enforce._exempt_setting(enforce.exempt_entries())
     assert [pattern.pattern for pattern in patterns] == [entry]
+
+
+@pytest.mark.parametrize("entry", [r"^/.", r"^/[a-z0-9/-]*$"])
+def test_an_exemption_that_misses_a_path_of_some_page_is_kept(settings, entry):
+    # "^/." misses the home page, the other one a path with a dot or a character past ASCII:
+    # neither matches every path, so neither is an E007 mistake.
+    settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS = [entry]
+    assert checks.check_enforcement_exempt_urls() == []
+    _names, patterns = enforce._exempt_setting(enforce.exempt_entries())
+    assert [pattern.pattern for pattern in patterns] == [entry]
+
+
+def test_no_exempt_urls_at_all(superusers_enforced, client, superuser):
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = None
+    login_password_only(client, superuser)
+    assert redirect_target(client.get(PAGE))[0] == SETUP
+    assert checks.check_enforcement_exempt_urls() == []
+
+
+def test_an_exempt_entry_that_is_a_lazy_url_is_no_error(superusers_enforced, client, superuser):
+    # reverse_lazy() is not a str: no regex, no URL name; it exempts nothing and breaks nothing.
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = [reverse_lazy("two_factor:profile"), "otp-login"]
+    assert checks.check_enforcement_exempt_urls() == []
+    login_password_only(client, superuser)
+    assert client.get("/otp/login/").status_code == 200
+    assert redirect_target(client.get(PAGE))[0] == SETUP
+
+
+def test_an_exempt_regex_matches_at_the_start_of_the_path_after_the_script_name(
+        superusers_enforced, client, superuser):
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = [r"username/"]  # no "^": from the start still
+    login_password_only(client, superuser)
+    assert redirect_target(client.get(PAGE))[0] == SETUP
+    superusers_enforced.TWO_FACTOR_ENFORCE_EXEMPT_URLS = [r"^/otp/username/"]
+    assert client.get(PAGE, SCRIPT_NAME="/mounted").status_code == 200
+
+
+def test_an_exempt_entry_that_is_no_regex_is_not_an_e007(settings):
+    settings.TWO_FACTOR_ENFORCE_EXEMPT_URLS = ["(unbalanced", "otp-login"]
+    assert checks.check_enforcement_exempt_urls() == []
 
 
 def test_static_and_media_urls_are_exempt(superusers_enforced, client, superuser):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from django_otp.forms import OTPAuthenticationForm
 from tests.conftest import totp_now
-from two_factor.templatetags.two_factor_forms import own_errors
+from two_factor.templatetags.two_factor_forms import fieldset_description, form_errors, form_field, own_errors
 
 from .a11y import description
 from .conftest import login_password_only
@@ -97,3 +97,40 @@ def test_the_token_message_stays_when_another_field_has_the_error(rf, user, totp
                                              "otp_device": totp_device.persistent_id, "otp_token": ""})
     assert not form.is_valid() and form.errors.get("captcha")
     assert [error.code for error in own_errors(form).as_data()] == ["token_required"]
+
+
+class TokenAndChoiceForm(forms.Form):
+    otp_token = forms.CharField()
+    choice = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+    optional_choice = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect,
+                                        required=False)
+    described = forms.CharField(widget=forms.TextInput(attrs={"aria-describedby": "site-hint"}))
+    remembered = forms.CharField(show_hidden_initial=True)
+
+    def clean(self):
+        self.add_error(None, forms.ValidationError("Please enter your OTP token.",
+                                                   code="token_required"))
+        self.add_error(None, forms.ValidationError("Too many attempts.", code="throttled"))
+
+
+def test_the_form_errors_left_keep_their_class(rf):
+    form = TokenAndChoiceForm(data={})
+    assert not form.is_valid()
+    assert [error.code for error in own_errors(form).as_data()] == ["throttled"]
+    assert 'class="errorlist nonfield"' in form_errors(form)
+
+
+def test_a_field_keeps_what_its_widget_says_and_its_hidden_initial():
+    form = TokenAndChoiceForm(data={"otp_token": "1"})
+    described = form_field(form["described"], "instructions")
+    assert 'aria-describedby="site-hint form-errors instructions"' in described
+    remembered = form_field(form["remembered"], "instructions")
+    assert 'name="initial-remembered"' in remembered and 'type="hidden"' in remembered
+
+
+def test_only_a_required_fieldset_is_described_by_the_instructions():
+    form = TokenAndChoiceForm()
+    assert fieldset_description(form["choice"], "instructions") == "instructions"
+    assert fieldset_description(form["optional_choice"], "instructions") == ""
+    unnamed = TokenAndChoiceForm(auto_id=False)
+    assert fieldset_description(unnamed["choice"], "instructions") == ""

@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
+from django_otp.plugins.otp_hotp.models import HOTPDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor import events
@@ -81,6 +82,17 @@ def test_the_notice_does_not_carry_the_name_given_to_the_device(client, user_wit
         events.emit(None, events.DEVICE_ADDED, user=user_with_totp, device=device)
     [sent] = mail.outbox
     assert words not in sent.body and "Device: Token generator" in sent.body
+
+
+def test_a_device_of_no_method_is_named_by_its_model(client, user_with_totp, default_totp, commits):
+    # No method recognizes a HOTP device here: its model's name, still not the name it was given.
+    login_verified(client, user_with_totp, default_totp)
+    words = "Added by the IT desk, ignore this"
+    with commits():
+        device = HOTPDevice.objects.create(user=user_with_totp, name=words)
+        events.emit(None, events.DEVICE_ADDED, user=user_with_totp, device=device)
+    [sent] = mail.outbox
+    assert words not in sent.body and "Device: HOTP device" in sent.body
 
 
 def test_backup_phone_removed(browser, user_with_totp, default_totp, commits):

@@ -169,3 +169,13 @@ def test_remove_asks_first(verified_client, user, register):
     response = verified_client.post(remove, {"device": fob.persistent_id})  # what its form sends
     assert response.status_code == 302 and response.url == URL
     assert not HOTPDevice.objects.filter(pk=fob.pk).exists()
+
+
+def test_remove_removes_the_device_its_form_sent(verified_client, user, register):
+    one = HOTPDevice.objects.create(user=user, name="one")
+    two = HOTPDevice.objects.create(user=user, name="two")
+    register(HOTPMethod())
+    remove = reverse("two_factor:device_remove")
+    response = verified_client.post(f"{remove}?device={one.persistent_id}", {"device": two.persistent_id})
+    assert response.status_code == 302
+    assert list(HOTPDevice.objects.filter(user=user)) == [one]

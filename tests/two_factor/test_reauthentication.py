@@ -137,6 +137,16 @@ def test_a_record_from_the_future_counts_only_within_the_clock_skew(rf, user):
     assert not reauth.verified_recently(request)
 
 
+@pytest.mark.parametrize(("seconds_since", "recent"), [
+    (AGE, True), (AGE + 1, False), (-60, True), (-61, False)])
+def test_the_edges_of_the_window(rf, user, monkeypatch, seconds_since, recent):
+    # As old as the setting still counts; so does a record a minute ahead, not a second more.
+    request = rf.get("/")
+    request.session, request.user = {reauth.VERIFIED_AT_SESSION_KEY: 1_000_000}, user
+    monkeypatch.setattr(reauth, "now", lambda: 1_000_000 + seconds_since)
+    assert reauth.verified_recently(request) is recent
+
+
 @pytest.mark.parametrize("value", ["123", 12.5, True, None])
 def test_a_record_that_is_not_an_int_counts_for_nothing(rf, user, value):
     request = rf.get("/")

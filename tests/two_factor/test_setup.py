@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from django import forms
 from django.conf import settings as django_settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
@@ -28,6 +29,7 @@ from django_otp.qr import write_qrcode_image
 from django_otp.test_utils import frozen_now
 from two_factor import forms as two_factor_forms
 from two_factor.flows import setup as setup_flows
+from two_factor.flows.session import renew_session_key
 from two_factor.flows.setup import SECRET_SESSION_KEY, get_secret
 from two_factor.forms import TOTPDeviceForm
 from two_factor.plugins.registry import MethodBase, registry
@@ -386,6 +388,18 @@ def test_verified_user_without_default_device_may_set_up(client, user):
     assert client.get(SETUP).status_code == 200
 
 
+def test_a_verified_session_gets_a_new_key_when_its_setup_is_done(client, user):
+    # Verified by a backup device already, the session gains the new device's verification.
+    backup = StaticDevice.objects.create(user=user, name="backup")
+    login_verified(client, user, backup)
+    key = to_generator(client)
+    before = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    response = post_step(client, "generator", {"token": totp_token(key)})
+    assert response.status_code == 302 and response.url == COMPLETE
+    assert client.cookies[django_settings.SESSION_COOKIE_NAME].value != before
+    assert not Session.objects.filter(session_key=before).exists()
+
+
 def test_unconfirmed_device_does_not_block(setup_client, user):
     TOTPDevice.objects.create(user=user, name="default", confirmed=False)
     assert setup_client.get(SETUP).status_code == 200
@@ -500,6 +514,45 @@ def test_concurrent_final_steps_create_one_device(client, user, monkeypatch):
                           prepare=same_session, n=2)
     assert results == [302, 302]
     assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+def test_a_request_that_finds_its_setup_finished_by_another_of_its_session_is_no_400(client, user,
+                                                                                    monkeypatch):
+    """The race above, one request inside the other: the second finds the device made and the
+    session renamed by the first, and answers as if it had finished (not with Django's 400 for
+    a session that is gone)."""
+    login_password_only(client, user)
+    key = to_generator(client)
+    sent = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    clean_token = TOTPDeviceForm.clean_token
+
+    def the_other_request_finishes_first(form):
+        result = clean_token(form)
+        TOTPDevice.objects.create(user=user, name="default", key=key)  # what it completed
+        renew_session_key(SessionStore(sent))
+        return result
+
+    monkeypatch.setattr(TOTPDeviceForm, "clean_token", the_other_request_finishes_first)
+    response = post_step(client, "generator", {"token": totp_token(key)})
+    assert response.status_code == 302 and response.url == COMPLETE
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert not Session.objects.filter(session_key=sent).exists()  # not written back
+
+
+def test_a_setup_finished_in_another_browser_leaves_this_session_saved(client, user, monkeypatch):
+    login_password_only(client, user)
+    key = to_generator(client)
+    clean_token = TOTPDeviceForm.clean_token
+
+    def another_browser_finishes_first(form):
+        result = clean_token(form)
+        TOTPDevice.objects.create(user=user, name="default", key=key)  # its session is its own
+        return result
+
+    monkeypatch.setattr(TOTPDeviceForm, "clean_token", another_browser_finishes_first)
+    response = post_step(client, "generator", {"token": totp_token(key)})
+    assert response.status_code == 302 and response.url == COMPLETE
+    assert SECRET_SESSION_KEY not in client.session  # the secret of the setup is gone
 
 
 # What sites and test suites written for django-two-factor-auth read or patch.

@@ -1,5 +1,7 @@
 """Trusted browsers: remember cookies with a server-side record that the user can revoke."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -10,6 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_hotp.models import HOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import totp_now
 from two_factor import events
@@ -21,6 +26,8 @@ from two_factor.flows.trusted import (
     revoke_browser,
 )
 from two_factor.models import TrustedBrowser
+from two_factor.plugins.phonenumber.models import PhoneDevice
+from two_factor.plugins.webauthn.models import WebauthnDevice
 from two_factor.signals import security_event
 from two_factor.views.utils import get_remember_device_cookie, validate_remember_device_cookie
 
@@ -357,6 +364,37 @@ def test_removing_a_device_revokes_the_browsers_trusted_for_it(user_with_totp, d
     spare.delete()
     assert TrustedBrowser.objects.get(device_id=spare_id).revoked_at is not None
     assert TrustedBrowser.objects.get(device_id=default_totp.persistent_id).revoked_at is None
+
+
+@pytest.mark.parametrize(("model", "fields"), [
+    (HOTPDevice, {}), (StaticDevice, {}), (EmailDevice, {}),
+    (PhoneDevice, {"number": "+31101234567", "method": "sms"}),
+    (WebauthnDevice, {"public_key": "AAAA", "key_handle": "AAAA"})])
+def test_removing_a_device_of_each_model_revokes_the_browsers_trusted_for_it(user_with_totp, model, fields):
+    device = model.objects.create(user=user_with_totp, name="spare", **fields)
+    device_id = device.persistent_id
+    TrustedBrowser.objects.create(user=user_with_totp, device_id=device_id, device_name="spare")
+    device.delete()
+    assert TrustedBrowser.objects.get(device_id=device_id).revoked_at is not None
+
+
+def test_removing_a_device_keeps_the_time_its_browsers_were_revoked(user_with_totp, default_totp):
+    earlier = timezone.now() - timedelta(days=3)
+    TrustedBrowser.objects.create(user=user_with_totp, device_id=default_totp.persistent_id,
+                                  device_name="default", revoked_at=earlier)
+    default_totp.delete()
+    assert TrustedBrowser.objects.get().revoked_at == earlier
+
+
+def test_removing_a_device_while_trusted_browsers_are_off_costs_no_query_for_them(
+        settings, user_with_totp, default_totp):
+    settings.TWO_FACTOR_TRUSTED_BROWSERS = False
+    TrustedBrowser.objects.create(user=user_with_totp, device_id=default_totp.persistent_id,
+                                  device_name="default")
+    with CaptureQueriesContext(connection) as queries:
+        default_totp.delete()
+    assert not [q for q in queries if TrustedBrowser._meta.db_table in q["sql"]]
+    assert TrustedBrowser.objects.get().revoked_at is None
 
 
 def test_a_record_of_another_device_is_refused(user_with_totp, default_totp):

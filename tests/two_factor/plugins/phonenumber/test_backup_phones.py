@@ -272,6 +272,7 @@ def test_the_profile_asks_before_a_phone_is_removed(verified, backup_phone):
 def test_delete_another_users_phone_is_404(verified, other_user):
     phone = PhoneDevice.objects.create(user=other_user, name="backup", number=NUMBER, method="sms")
     assert verified.post(unregister_url(phone.pk)).status_code == 404
+    assert verified.get(unregister_url(phone.pk)).status_code == 404  # nor asked about
     assert PhoneDevice.objects.filter(pk=phone.pk).exists()
 
 

@@ -1,6 +1,7 @@
 """Signing in with the password and a security key (the token step), through the test client."""
 
 import json
+import re
 
 import pytest
 from django.conf import settings as django_settings
@@ -216,3 +217,11 @@ def test_json_content_type_is_not_needed(client, user, key_device):
     post_password(client)
     assert client.post(LOGIN_OPTIONS).status_code == 200
     assert client.post(LOGIN_OPTIONS, **JSON)["Content-Type"] == "application/json"
+
+
+def test_no_response_is_one_error_that_the_key_fieldset_points_at(client, user, key_device):
+    post_password(client)
+    page = post_key(client, "").content.decode()
+    described = re.search(r'<fieldset[^>]* aria-describedby="([^"]+)"', page).group(1).split()
+    assert "token-errors" not in described and 'id="token-errors"' not in page
+    assert all(f'id="{i}"' in page for i in described), described

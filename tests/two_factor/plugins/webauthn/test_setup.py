@@ -10,6 +10,8 @@ from webauthn.helpers.structs import AttestationFormat
 from tests.two_factor.conftest import login_password_only, login_verified
 from two_factor.plugins.registry import registry
 from two_factor.plugins.webauthn import challenges
+from two_factor.plugins.webauthn.ceremonies import user_handle_for
+from two_factor.plugins.webauthn.encoding import b64decode, b64encode
 from two_factor.plugins.webauthn.models import WebauthnDevice
 
 from .authenticator import CredentialExcluded, SoftAuthenticator, b64, unb64
@@ -231,3 +233,12 @@ def test_uncounted_authenticator_registers(setup_client, user):
     assert post_step(setup_client, "webauthn", {"credential": response}).status_code == 302
     device = WebauthnDevice.objects.get(user=user)
     assert (device.sign_count, device.discoverable) == (0, False)
+
+
+@pytest.mark.parametrize(("length", "kept"), [(64, True), (65, False)])
+def test_a_user_handle_longer_than_webauthn_allows_is_not_used(user, length, kept):
+    handle = b64encode(bytes(range(length)))
+    WebauthnDevice.objects.create(user=user, name="other", public_key="AAAA", key_handle="AAAA",
+                                  user_handle=handle)
+    assert (user_handle_for(user) == handle) is kept
+    assert len(b64decode(user_handle_for(user))) <= 64
