@@ -7,8 +7,9 @@
 - ``two_factor.W007``: ``OTPMiddleware`` comes before ``AuthenticationMiddleware`` in MIDDLEWARE.
 - ``two_factor.W002``: ``TWO_FACTOR_REMEMBER_COOKIE_AGE`` is neither None nor a positive integer.
 - ``two_factor.W003``: ``TWO_FACTOR_SMS_GATEWAY`` or ``TWO_FACTOR_CALL_GATEWAY`` cannot be imported.
-- ``two_factor.W008``: one of them is the Twilio gateway, and ``TWILIO_ACCOUNT_SID``,
-  ``TWILIO_AUTH_TOKEN`` or the ``TWILIO_CALLER_ID`` it needs is not set.
+- ``two_factor.W008``: one of them lacks settings it needs, as its class's
+  ``missing_settings(method)`` says: for the Twilio gateway, ``TWILIO_ACCOUNT_SID``,
+  ``TWILIO_AUTH_TOKEN`` or ``TWILIO_CALLER_ID``.
 - ``two_factor.E004``: ``RequireTwoFactorMiddleware`` comes before ``AuthenticationMiddleware`` or
   ``OTPMiddleware`` in MIDDLEWARE, or one of them is missing.
 - ``two_factor.W004``: a ``TWO_FACTOR_ENFORCE_*`` setting covers users but
@@ -28,7 +29,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -161,7 +161,7 @@ def check_login_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 @register(Tags.compatibility)
 def check_gateways(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """two_factor.W003: a gateway setting names a class that cannot be imported.
-    two_factor.W008: it names the Twilio gateway, whose settings are not all there."""
+    two_factor.W008: it names a gateway whose ``missing_settings(method)`` names settings."""
     messages: list[CheckMessage] = []
     for name, method in (("TWO_FACTOR_SMS_GATEWAY", "sms"), ("TWO_FACTOR_CALL_GATEWAY", "call")):
         path = getattr(settings, name)
@@ -174,24 +174,23 @@ def check_gateways(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 hint="Give the dotted path of a gateway class, e.g. "
                      "'two_factor.gateways.fake.Fake', or None to turn the method off.",
                 id="two_factor.W003"))
-        elif missing := _twilio_settings_missing(import_string(path), method):
+        elif missing := _missing_settings(import_string(path), method):
+            names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
             messages.append(Warning(
-                f"{name} is the Twilio gateway, but {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not set: every token it sends fails.",
-                hint="Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (from the Twilio console) and "
-                     "TWILIO_CALLER_ID (the number tokens come from; text messages may go through "
+                f"{name} is {path!r}, but {names} {'is' if len(missing) == 1 else 'are'} not "
+                "set: every token it sends fails.",
+                hint="Set them (for Twilio: the account SID and auth token from its console, and "
+                     "TWILIO_CALLER_ID, the number tokens come from; text messages may go through "
                      "TWILIO_MESSAGING_SERVICE_SID instead).",
                 id="two_factor.W008"))
     return messages
 
 
-def _twilio_settings_missing(gateway: Any, method: str) -> list[str]:
-    # Importing the gateway's class imported the Twilio module if it is (a subclass of) that
-    # gateway; otherwise the optional twilio package is not imported for nothing.
-    twilio = sys.modules.get("two_factor.gateways.twilio.gateway")
-    if twilio is None or not (isinstance(gateway, type) and issubclass(gateway, twilio.Twilio)):
-        return []
-    return twilio.missing_settings(method)
+def _missing_settings(gateway: Any, method: str) -> list[str]:
+    """What the gateway class says it lacks (its ``missing_settings(method)``, as the Twilio
+    gateway has), or nothing."""
+    missing_settings = getattr(gateway, "missing_settings", None)
+    return list(missing_settings(method)) if callable(missing_settings) else []
 
 
 def _import_problem(path: Any) -> str | None:

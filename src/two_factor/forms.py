@@ -142,9 +142,9 @@ class BackupTokensForm(forms.Form):
 
 
 def remember_label(age: float) -> str:
-    """The label of the remember box for a cookie of ``age`` seconds, in the old package's
-    words: in days for whole days ("30 days", not "720 hours"), else in minutes below an hour,
-    else in hours."""
+    """The label of the remember box for a cookie of ``age`` seconds: in days for whole days
+    ("30 days", where the old package said "720 hours"), else in minutes below an hour, else in
+    hours, in the old package's words."""
     if age >= 86400 and age % 86400 == 0:
         days = int(age // 86400)
         return ngettext("Don't ask again on this device for %(days)i day",

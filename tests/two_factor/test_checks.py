@@ -246,7 +246,7 @@ def test_w008_names_each_missing_twilio_setting(twilio_settings, name, missing):
     setattr(twilio_settings, missing, "")
     messages = checks.check_gateways()
     assert ids(messages) == ["two_factor.W008"]
-    assert f"{name} is the Twilio gateway, but {missing} is not set" in messages[0].msg
+    assert f"{name} is {TWILIO!r}, but {missing} is not set" in messages[0].msg
     assert messages[0].hint
 
 
@@ -268,3 +268,21 @@ def test_w008_for_a_subclass_of_the_twilio_gateway(twilio_settings, monkeypatch)
     [message] = checks.check_gateways()
     assert message.id == "two_factor.W008"
     assert "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set" in message.msg
+    # A subclass that finds its credentials elsewhere says so.
+    monkeypatch.setattr(subclass, "missing_settings", classmethod(lambda cls, method: []))
+    assert checks.check_gateways() == []
+
+
+class GatewayWithSettings(DummyGateway):
+    """Any gateway may say which of its settings are missing."""
+
+    @classmethod
+    def missing_settings(cls, method):
+        return ["ACME_KEY", "ACME_SECRET", f"ACME_{method.upper()}_FROM"]
+
+
+def test_w008_for_any_gateway_that_names_its_missing_settings(settings):
+    settings.TWO_FACTOR_CALL_GATEWAY = f"{__name__}.GatewayWithSettings"
+    [message] = checks.check_gateways()
+    assert message.id == "two_factor.W008"
+    assert "ACME_KEY, ACME_SECRET and ACME_CALL_FROM are not set" in message.msg

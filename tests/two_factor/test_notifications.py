@@ -72,27 +72,20 @@ def test_the_notice_does_not_carry_a_user_agent_it_does_not_know(client, user_wi
     assert "Browser: an unknown browser" in sent.body
 
 
+@pytest.mark.parametrize(("model", "kind"), [
+    (TOTPDevice, "Token generator"),  # its method's name
+    (HOTPDevice, "HOTP device"),  # no method knows it: its model's name
+])
 def test_the_notice_does_not_carry_the_name_given_to_the_device(client, user_with_totp, default_totp,
-                                                                commits):
+                                                                commits, model, kind):
     """An intruder who adds a device names it: that name must not speak to the owner either."""
     login_verified(client, user_with_totp, default_totp)
     words = "Added by the IT desk, ignore this"
     with commits():
-        device = TOTPDevice.objects.create(user=user_with_totp, name=words)
+        device = model.objects.create(user=user_with_totp, name=words)
         events.emit(None, events.DEVICE_ADDED, user=user_with_totp, device=device)
     [sent] = mail.outbox
-    assert words not in sent.body and "Device: Token generator" in sent.body
-
-
-def test_a_device_of_no_method_is_named_by_its_model(client, user_with_totp, default_totp, commits):
-    # No method recognizes a HOTP device here: its model's name, still not the name it was given.
-    login_verified(client, user_with_totp, default_totp)
-    words = "Added by the IT desk, ignore this"
-    with commits():
-        device = HOTPDevice.objects.create(user=user_with_totp, name=words)
-        events.emit(None, events.DEVICE_ADDED, user=user_with_totp, device=device)
-    [sent] = mail.outbox
-    assert words not in sent.body and "Device: HOTP device" in sent.body
+    assert words not in sent.body and f"Device: {kind}" in sent.body
 
 
 def test_backup_phone_removed(browser, user_with_totp, default_totp, commits):

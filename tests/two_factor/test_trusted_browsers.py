@@ -1,9 +1,11 @@
 """Trusted browsers: remember cookies with a server-side record that the user can revoke."""
 
+import sys
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.core.signing import BadSignature
 from django.db import connection
@@ -24,6 +26,7 @@ from two_factor.flows.trusted import (
     active_browsers,
     end_other_sessions,
     revoke_browser,
+    revoke_browsers,
 )
 from two_factor.models import TrustedBrowser
 from two_factor.plugins.phonenumber.models import PhoneDevice
@@ -274,6 +277,54 @@ def test_ending_other_sessions_deletes_them_in_one_query(user_with_totp, rf):
         return len(queries)
 
     assert end(1) == end(4) == 2  # the sessions read, then one DELETE
+
+
+def test_ending_many_cached_sessions_deletes_them_in_batches(user_with_totp, other_user, settings,
+                                                            rf, monkeypatch):
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from two_factor.flows import trusted
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    monkeypatch.setattr(trusted, "DELETE_BATCH", 2)
+    others = [Client() for _ in range(5)]
+    for client in others:
+        client.force_login(user_with_totp)
+    bob = Client()
+    bob.force_login(other_user)
+    request = rf.post("/")
+    request.session = SessionStore()
+    with CaptureQueriesContext(connection) as queries:
+        assert end_other_sessions(request, user_with_totp) == 5
+    assert sum(query["sql"].startswith("DELETE") for query in queries) == 3  # 2 + 2 + 1
+    assert not any(otp_status(client)["authenticated"] for client in others)  # nor in the cache
+    assert otp_status(bob)["authenticated"]
+
+
+class CountingStore(DatabaseSessionStore):
+    deleted: list = []
+
+    def delete(self, session_key=None):
+        CountingStore.deleted.append(session_key or self.session_key)
+        super().delete(session_key)
+
+
+def test_a_session_store_of_the_sites_own_deletes_each_session(user_with_totp, settings, rf,
+                                                               monkeypatch):
+    import types
+
+    monkeypatch.setitem(sys.modules, "site_sessions", types.SimpleNamespace(SessionStore=CountingStore))
+    monkeypatch.setattr(CountingStore, "deleted", [])
+    settings.SESSION_ENGINE = "site_sessions"
+    others = [Client() for _ in range(2)]
+    for client in others:
+        client.force_login(user_with_totp)
+    keys = sorted(client.session.session_key for client in others)
+    CountingStore.deleted.clear()  # (signing in renewed each key, through delete())
+    request = rf.post("/")
+    request.session = CountingStore()
+    assert end_other_sessions(request, user_with_totp) == 2
+    assert sorted(CountingStore.deleted) == keys  # its own delete(), which may do more
 
 
 def test_end_other_sessions_with_cached_db(user_with_totp, settings, rf):
@@ -556,6 +607,51 @@ def test_the_admin_revokes_a_selection_in_a_fixed_number_of_queries(make_user, u
         return len(queries)
 
     assert revoke(1) == revoke(5)
+
+
+def test_the_admin_revokes_the_browsers_of_an_account_its_default_manager_hides(
+        make_user, user_with_totp, monkeypatch, announced):
+    # Many sites hide deactivated accounts from the default manager: theirs are revoked too.
+    from django.contrib.auth.models import User, UserManager
+
+    class ActiveUsers(UserManager):
+        def get_queryset(self):
+            return super().get_queryset().filter(is_active=True)
+
+    hidden = ActiveUsers()
+    hidden.model, hidden.name = User, "objects"
+    monkeypatch.setattr(User._meta, "default_manager", hidden)
+    user_with_totp.is_active = False
+    user_with_totp.save()
+    browser = TrustedBrowser.objects.create(user=user_with_totp, device_id="otp_totp.totpdevice/1")
+    [revoked] = revoke_browsers(None, TrustedBrowser.objects.filter(pk=browser.pk))
+    assert revoked.pk == browser.pk and revoked.revoked_at is not None
+    assert TrustedBrowser.objects.get().revoked_at == revoked.revoked_at
+    assert [(event, user.pk) for event, user, _extra in announced] == [
+        (events.TRUSTED_BROWSER_REVOKED, user_with_totp.pk)]
+
+
+class BrowsersElsewhere:
+    def db_for_write(self, model, **hints):
+        return "claims" if model is TrustedBrowser else None
+
+    db_for_read = db_for_write
+
+
+@pytest.mark.django_db(databases=["default", "claims"])
+def test_revoking_a_selection_locks_it_in_the_database_of_the_browsers(settings, monkeypatch):
+    from django.db import transaction
+
+    settings.DATABASE_ROUTERS = [BrowsersElsewhere()]
+    opened, atomic = [], transaction.atomic
+
+    def recording_atomic(using=None, **kwargs):
+        opened.append(using)
+        return atomic(using=using, **kwargs)
+
+    monkeypatch.setattr(transaction, "atomic", recording_atomic)
+    assert revoke_browsers(None, TrustedBrowser.objects.all()) == []
+    assert opened == ["claims"]  # select_for_update needs the transaction on its own database
 
 
 def test_staff_without_the_permission_cannot_revoke(make_user, user_with_totp):

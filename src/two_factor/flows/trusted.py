@@ -18,7 +18,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import caches
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from ..conf import settings
@@ -85,17 +85,20 @@ def revoke_browser(request: Any, user: Any, key: str) -> TrustedBrowser | None:
 
 def revoke_browsers(request: Any, browsers: Any) -> list[TrustedBrowser]:
     """Revoke the live browsers among ``browsers`` (a queryset: the admin's selection, of any
-    users), and tell of each. A fixed number of queries, whatever the selection: the rows are
-    locked while they are read, so that a concurrent revocation does not report one twice."""
-    with transaction.atomic():
+    users), and tell of each (``emit``: with the audit log or notices on, a row or a mail
+    each). Three queries to revoke, whatever the selection: the rows are locked while they are
+    read, so that a concurrent revocation does not report one twice."""
+    now = timezone.now()
+    with transaction.atomic(using=router.db_for_write(TrustedBrowser)):
         live = list(TrustedBrowser.objects.select_for_update()
                     .filter(pk__in=browsers.values("pk"), revoked_at=None))
-        TrustedBrowser.objects.filter(pk__in=[browser.pk for browser in live]).update(
-            revoked_at=timezone.now())
+        TrustedBrowser.objects.filter(pk__in=[browser.pk for browser in live]).update(revoked_at=now)
         # The owners in a query of their own (a join would lock their rows too), while the
-        # lock on their browsers holds off their deletion.
-        owners = get_user_model()._default_manager.in_bulk({browser.user_id for browser in live})
+        # lock on their browsers holds off their deletion; by the base manager, as a join
+        # would find them: a site's default manager may hide deactivated accounts.
+        owners = get_user_model()._base_manager.in_bulk({browser.user_id for browser in live})
     for browser in live:
+        browser.revoked_at = now
         emit(request, TRUSTED_BROWSER_REVOKED, user=owners[browser.user_id], device=None,
              browser=browser.key, device_id=browser.device_id, device_name=browser.device_name)
     return live
@@ -120,6 +123,10 @@ def revoke_for_deleted_device(sender: Any, instance: Any, **kwargs: Any) -> None
             revoked_at=timezone.now())
 
 
+#: Sessions deleted per statement: a bounded number of parameters, however many a user has.
+DELETE_BATCH = 500
+
+
 def end_other_sessions(request: Any, user: Any) -> int | None:
     """Delete ``user``'s sessions other than this one; None when the session engine cannot
     list them (only engines that keep sessions in the database can).
@@ -137,10 +144,16 @@ def end_other_sessions(request: Any, user: Any) -> int | None:
             .filter(expire_date__gt=timezone.now()).only("session_key", "session_data").iterator()
             if session.session_key != current
             and decoder.decode(session.session_data).get(SESSION_KEY) == user_id]
-    store_class.get_model_class().objects.filter(session_key__in=keys).delete()
-    if issubclass(store_class, CachedDatabaseSessionStore):
-        caches[django_settings.SESSION_CACHE_ALIAS].delete_many(
-            [store_class.cache_key_prefix + key for key in keys])
+    if store_class.delete not in (DatabaseSessionStore.delete, CachedDatabaseSessionStore.delete):
+        for key in keys:  # a store of the site's own: its delete() may do more
+            store_class(session_key=key).delete()
+        return len(keys)
+    for start in range(0, len(keys), DELETE_BATCH):
+        chunk = keys[start:start + DELETE_BATCH]
+        store_class.get_model_class().objects.filter(session_key__in=chunk).delete()
+        if issubclass(store_class, CachedDatabaseSessionStore):
+            caches[django_settings.SESSION_CACHE_ALIAS].delete_many(
+                [store_class.cache_key_prefix + key for key in chunk])
     return len(keys)
 
 

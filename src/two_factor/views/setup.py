@@ -59,8 +59,10 @@ def resend_token(wizard: Any) -> HttpResponse | None:
     for a token that did not arrive, or that was asked for too soon after another: the tokens of
     a user's setups keep to a cooldown (``flows.setup.claim_setup_send``), whose message says when
     to ask again. The wizard's ``get_pending_device()`` is challenged once more, and the step is
-    shown with the message; None for any other POST."""
-    if "wizard_resend" not in wizard.request.POST or wizard.steps.current != "validation":
+    shown with the message; None for any other POST, and when the validation step is gone (its
+    method was turned off meanwhile): the wizard's own ``post()`` then starts over."""
+    if ("wizard_resend" not in wizard.request.POST or wizard.steps.current != "validation"
+            or "validation" not in wizard.get_form_list()):
         return None
     device = wizard.get_pending_device()
     challenge = send_challenge(device, wizard.request) if device is not None else None

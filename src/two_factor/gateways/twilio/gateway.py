@@ -29,15 +29,6 @@ from two_factor.conf import settings
 from .views import CallToken
 
 
-def missing_settings(method: str) -> list[str]:
-    """The settings that this gateway lacks to send text messages (``method`` ``"sms"``) or
-    to make calls (``"call"``): the system check ``two_factor.W008`` reports them."""
-    needed = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]
-    if method == "call" or not settings.TWILIO_MESSAGING_SERVICE_SID:
-        needed.append("TWILIO_CALLER_ID")
-    return [name for name in needed if not getattr(settings, name)]
-
-
 def e164(number: Any) -> str:
     """A phone number as Twilio wants it: ``+31612345678``."""
     return getattr(number, "as_e164", None) or str(number)
@@ -57,6 +48,16 @@ class Twilio:
     sms_template_name = "two_factor/twilio/sms_message.html"
     call_url_name = "two_factor_twilio:call_app"
     call_token = CallToken()
+
+    @classmethod
+    def missing_settings(cls, method: str) -> list[str]:
+        """The settings this gateway lacks to send text messages (``method`` ``"sms"``) or to
+        make calls (``"call"``), which the system check ``two_factor.W008`` reports. A subclass
+        that finds its credentials elsewhere returns what it lacks instead (``[]``)."""
+        needed = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]
+        if method == "call" or not settings.TWILIO_MESSAGING_SERVICE_SID:
+            needed.append("TWILIO_CALLER_ID")
+        return [name for name in needed if not getattr(settings, name)]
 
     def __init__(self) -> None:
         sid, auth_token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN

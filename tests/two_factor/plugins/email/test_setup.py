@@ -174,6 +174,27 @@ def test_send_me_a_new_token_only_on_the_validation_step(setup_client, user, set
     assert 'name="wizard_resend"' not in response.content.decode()
 
 
+def test_send_me_a_new_token_checks_no_token_typed_with_it(setup_client, user, settings):
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 0
+    choose_email(setup_client)
+    token = mailed()[0][1]
+    response = post_step(setup_client, "validation", {"token": token}, wizard_resend="1")
+    assert current_step(response) == "validation" and len(mailed()) == 2
+    pending = EmailDevice.objects.get(user=user)
+    assert not pending.confirmed and pending.throttling_failure_count == 0
+
+
+def test_send_me_a_new_token_after_the_method_went_away_starts_over(setup_client, user, settings,
+                                                                     monkeypatch):
+    from two_factor.plugins.email.method import EmailMethod
+
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 0
+    choose_email(setup_client)
+    monkeypatch.setattr(EmailMethod, "is_available", lambda self: False)  # turned off meanwhile
+    response = post_step(setup_client, "validation", wizard_resend="1")
+    assert current_step(response) == "welcome" and len(mailed()) == 1
+
+
 def test_the_cooldown_holds_across_sessions(user, settings):
     """Each session has a setup wizard of its own: the user's setup mails still keep to one
     cooldown."""
