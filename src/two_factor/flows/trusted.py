@@ -78,9 +78,14 @@ def revoke_browser(request: Any, user: Any, key: str) -> TrustedBrowser | None:
     if not TrustedBrowser.objects.filter(pk=browser.pk, revoked_at=None).update(
             revoked_at=browser.revoked_at):
         return None
+    announce_revoked(request, user, browser)
+    return browser
+
+
+def announce_revoked(request: Any, user: Any, browser: TrustedBrowser) -> None:
+    """``TRUSTED_BROWSER_REVOKED`` for one browser of ``user``, naming it and its device."""
     emit(request, TRUSTED_BROWSER_REVOKED, user=user, device=None, browser=browser.key,
          device_id=browser.device_id, device_name=browser.device_name)
-    return browser
 
 
 def revoke_browsers(request: Any, browsers: Any) -> list[TrustedBrowser]:
@@ -99,8 +104,7 @@ def revoke_browsers(request: Any, browsers: Any) -> list[TrustedBrowser]:
         owners = get_user_model()._base_manager.in_bulk({browser.user_id for browser in live})
     for browser in live:
         browser.revoked_at = now
-        emit(request, TRUSTED_BROWSER_REVOKED, user=owners[browser.user_id], device=None,
-             browser=browser.key, device_id=browser.device_id, device_name=browser.device_name)
+        announce_revoked(request, owners[browser.user_id], browser)
     return live
 
 

@@ -139,11 +139,11 @@ class StaticToken(models.Model):
         return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(length))
 
 
-def token_count(device: str = "pk") -> Subquery:
-    """An expression for the number of tokens left on the static device whose primary key is
-    the outer query's ``device`` field. A subquery, not ``Count("token_set")``: that groups the
-    whole join of devices and tokens before the admin's list takes its one page of it."""
+def token_count() -> Subquery:
+    """An expression for the number of tokens left on each static device of the outer query.
+    A subquery, not ``Count("token_set")``: that groups the whole join of devices and tokens
+    before the admin's list takes its one page of it."""
     # COUNT without GROUP BY: one row, 0 for a device without tokens (not NULL).
     count = Func(F("pk"), function="COUNT", output_field=IntegerField())
-    tokens = StaticToken.objects.filter(device=OuterRef(device)).order_by().annotate(_n=count).values("_n")
+    tokens = StaticToken.objects.filter(device=OuterRef("pk")).order_by().annotate(_n=count).values("_n")
     return Subquery(tokens, output_field=IntegerField())
