@@ -15,6 +15,8 @@ from typing import Any
 from django.http import HttpResponse
 from formtools.wizard.views import SessionWizardView
 
+from two_factor.rendering import render_stock_templates_in_python
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,6 +74,11 @@ class IdempotentSessionWizardView(SessionWizardView):
         if posted is not None and posted not in steps:
             return self.render(self.get_form())
         return super().post(*args, **kwargs)
+
+    def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:
+        # Its inputs and labels are written in Python while they are Django's stock templates:
+        # they were most of the time of a sign-in page (see two_factor.rendering).
+        return render_stock_templates_in_python(super().get_form(step, data, files))
 
     def process_step_files(self, form: Any) -> dict[str, Any]:
         # No step takes a file: one sent anyway is not kept (formtools would refuse it with an

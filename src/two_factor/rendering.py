@@ -1,0 +1,156 @@
+"""Django's stock input and label templates, written out in Python for our pages' forms.
+
+Rendering a field through Django's form templates cost more than the rest of a sign-in page:
+``django/forms/widgets/attrs.html`` runs half a dozen template nodes per attribute, and a
+password field has seven attributes. ``StockTemplatesInPython`` wraps a form renderer of
+Django's and writes out the templates in ``WRITERS`` itself, but only while every template one
+stands for is Django's own file, found by the wrapped renderer in an engine that autoescapes. A
+site that overrides any of them, renders with Jinja2 or with a renderer class whose ``render()``
+is its own, or turns autoescaping off, gets its templates as before. The output is the
+templates' to the byte: tests/two_factor/test_rendering.py compares the two on each supported
+Django version.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import django.forms
+from django.conf import settings
+from django.forms.renderers import BaseRenderer
+from django.template import TemplateDoesNotExist
+from django.utils.formats import localize
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData
+
+# Where Django's renderers find its templates (not resolved: compared as a string).
+STOCK_DIR = Path(django.forms.__file__).parent / "templates"
+INPUT = ("django/forms/widgets/input.html", "django/forms/widgets/attrs.html")
+LABEL = ("django/forms/label.html", "django/forms/attrs.html")
+#: The inputs whose template is one line that includes input.html.
+INPUT_TYPES = ("text", "password", "number", "email", "url", "hidden")
+#: The values written here as a template writes them; a template would call a callable, and
+#: localize a date or a float by the active format (those go to the template).
+PLAIN = (str, Promise, bool, int, tuple, type(None))
+
+
+def _variable(value: Any) -> str:
+    """``{{ value }}`` in an autoescaping template."""
+    if type(value) is str:
+        return html.escape(value)
+    return conditional_escape(str(localize(value)))
+
+
+def _formatted(value: Any) -> str:
+    """``{{ value|stringformat:'s' }}`` in an autoescaping template: a safe value stays as it
+    is (the filter is ``is_safe``), anything else is escaped."""
+    text = str(value)
+    return text if isinstance(value, SafeData) else html.escape(text)
+
+
+def _attrs(attrs: Mapping[str, Any]) -> str:
+    """``django/forms/attrs.html`` and ``django/forms/widgets/attrs.html``."""
+    return "".join(
+        f" {_variable(name)}" if value is True else f' {_variable(name)}="{_formatted(value)}"'
+        for name, value in attrs.items() if value is not False)
+
+
+def _input(context: Mapping[str, Any]) -> str:
+    """``django/forms/widgets/<type>.html``."""
+    widget = context["widget"]
+    value = widget["value"]
+    shown = "" if value is None else f' value="{_formatted(value)}"'
+    return (f'<input type="{_variable(widget["type"])}" name="{_variable(widget["name"])}"'
+            f'{shown}{_attrs(widget["attrs"])}>')
+
+
+def _label(context: Mapping[str, Any]) -> str:
+    """``django/forms/label.html``."""
+    label = _variable(context["label"])
+    if not context["use_tag"]:
+        return label.strip()  # the renderer strips what a template writes
+    tag = _variable(context["tag"])
+    return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
+
+
+def _input_values(context: Mapping[str, Any]) -> list[Any]:
+    widget = context["widget"]
+    attrs = widget["attrs"]
+    return [widget["type"], widget["name"], widget["value"], *attrs, *attrs.values()]
+
+
+def _label_values(context: Mapping[str, Any]) -> list[Any]:
+    attrs = context["attrs"] or {}
+    return [context["label"], context["tag"], context["use_tag"], *attrs, *attrs.values()]
+
+
+Writer = tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str, Any]], list[Any]],
+               tuple[str, ...]]
+#: template name: (what writes it, the values it writes, the templates it stands for).
+WRITERS: dict[str, Writer] = {
+    **{f"django/forms/widgets/{kind}.html":
+       (_input, _input_values, (f"django/forms/widgets/{kind}.html", *INPUT))
+       for kind in INPUT_TYPES},
+    "django/forms/label.html": (_label, _label_values, LABEL),
+}
+
+# renderer: {templates: whether all are Django's own}; a renderer's engine keeps the templates
+# it found while DEBUG is off (cached loaders), so the answer is kept only then.
+_stock_answers: WeakKeyDictionary[Any, dict[tuple[str, ...], bool]] = WeakKeyDictionary()
+
+
+def _is_stock(renderer: Any, name: str) -> bool:
+    try:
+        found = getattr(renderer.get_template(name), "template", None)  # Django's backend's
+    except TemplateDoesNotExist:
+        return False
+    origin, engine = getattr(found, "origin", None), getattr(found, "engine", None)
+    return (origin is not None and engine is not None and engine.autoescape
+            and origin.name == str(STOCK_DIR / name))
+
+
+def stock(renderer: Any, templates: tuple[str, ...]) -> bool:
+    """Whether ``renderer`` renders each of ``templates`` from Django's own file, escaping."""
+    if settings.DEBUG:
+        return all(_is_stock(renderer, name) for name in templates)
+    answers = _stock_answers.setdefault(renderer, {})
+    if templates not in answers:
+        answers[templates] = all(_is_stock(renderer, name) for name in templates)
+    return answers[templates]
+
+
+class StockTemplatesInPython:
+    """A form renderer that writes Django's stock input and label templates in Python, and
+    leaves everything else, and any of them a site overrides, to the renderer it wraps."""
+
+    def __init__(self, renderer: BaseRenderer) -> None:
+        self.renderer = renderer
+
+    def __getattr__(self, name: str) -> Any:  # form_template_name and the like
+        return getattr(self.renderer, name)
+
+    def get_template(self, template_name: str) -> Any:
+        return self.renderer.get_template(template_name)
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        writer = WRITERS.get(template_name)
+        if writer is not None:
+            write, values, templates = writer
+            if (all(isinstance(value, PLAIN) for value in values(context))
+                    and stock(self.renderer, templates)):
+                return write(context)
+        return self.renderer.render(template_name, context, request=request)
+
+
+def render_stock_templates_in_python(form: Any) -> Any:
+    """Give ``form`` (or a formset) a renderer that writes Django's stock input and label
+    templates in Python, if its renderer renders as Django's do; returns ``form``."""
+    renderer = getattr(form, "renderer", None)
+    if renderer is not None and type(renderer).render is BaseRenderer.render:
+        form.renderer = StockTemplatesInPython(renderer)
+    return form
