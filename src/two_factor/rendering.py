@@ -43,7 +43,8 @@ def _variable(value: Any) -> str:
     """``{{ value }}`` in an autoescaping template."""
     if type(value) is str:
         return html.escape(value)
-    return conditional_escape(str(localize(value)))
+    value = localize(value)  # as render_value_in_context() does
+    return conditional_escape(value if isinstance(value, str) else str(value))
 
 
 def _formatted(value: Any) -> str:

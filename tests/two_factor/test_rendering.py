@@ -21,6 +21,13 @@ from two_factor.rendering import (
     render_stock_templates_in_python,
 )
 
+class Html(str):
+    """A string that renders itself: a template writes ``__html__()``, not an escaped copy."""
+
+    def __html__(self):
+        return f"<html-{self}>"
+
+
 WIDGETS = [forms.TextInput, forms.PasswordInput, forms.NumberInput, forms.EmailInput,
            forms.URLInput, forms.HiddenInput]
 VALUES = [None, "", "plain", 'a "quoted" <b>&\'', mark_safe("<i>safe</i>"),
@@ -30,6 +37,7 @@ ATTRS = {
     "data-big": 1234567, "data-quote": 'x"<>&\'', "placeholder": gettext_lazy("Token"),
     "data-safe": mark_safe("<b>"), "data-tuple": (1, 2), "data-none": None,
     "aria-describedby": "a b", "data-lazy-safe": mark_safe(gettext_lazy("Token")),
+    Html("data-html"): Html("<v>"),
 }
 
 
@@ -60,7 +68,7 @@ def test_inputs_are_written_as_the_templates_write_them(renderer, widget_class, 
 
 @override_settings(USE_THOUSAND_SEPARATOR=True, LANGUAGE_CODE="de")
 @pytest.mark.parametrize("label", ["Name", "  spaced  ", "<b>bold</b>", mark_safe("<b>safe</b>"),
-                                   gettext_lazy("Token"), 1234567, ""])
+                                   gettext_lazy("Token"), 1234567, "", Html("x")])
 @pytest.mark.parametrize("use_tag", [True, False])
 @pytest.mark.parametrize("attrs", [None, {}, {"for": "id_<x>", "class": "required"}, ATTRS])
 @pytest.mark.parametrize("tag", ["label", "legend"])
