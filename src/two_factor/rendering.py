@@ -133,6 +133,8 @@ class StockTemplatesInPython:
         self.renderer = renderer
 
     def __getattr__(self, name: str) -> Any:  # form_template_name and the like
+        if name == "renderer" or name.startswith("__"):  # copy and pickle ask a bare instance
+            raise AttributeError(name)
         return getattr(self.renderer, name)
 
     def get_template(self, template_name: str) -> Any:

@@ -1,6 +1,7 @@
 """two_factor.rendering: Django's stock input and label templates, written out in Python, give
 the templates' output to the byte, and give way to any template a site overrides."""
 
+import copy
 import datetime
 import re
 
@@ -20,6 +21,7 @@ from two_factor.rendering import (
     StockTemplatesInPython,
     render_stock_templates_in_python,
 )
+
 
 class Html(str):
     """A string that renders itself: a template writes ``__html__()``, not an escaped copy."""
@@ -225,3 +227,10 @@ def test_the_sign_in_pages_are_the_same_without_it(client, user, totp_device, mo
     plain = [client.get(url), client.post(url, step)]
     assert not isinstance(plain[0].context["wizard"]["form"].renderer, StockTemplatesInPython)
     assert [csrf_free(r.content) for r in fast] == [csrf_free(r.content) for r in plain]
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy])
+def test_a_form_with_it_copies_as_before(copier):
+    form = copier(render_stock_templates_in_python(EveryKindForm(initial={"name": "<n>"})))
+    assert isinstance(form.renderer, StockTemplatesInPython)
+    assert str(form["name"]) == str(EveryKindForm(initial={"name": "<n>"})["name"])
