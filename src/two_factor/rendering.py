@@ -32,8 +32,8 @@ from django.utils.safestring import SafeData
 STOCK_DIR = Path(django.forms.__file__).parent / "templates"
 INPUT = ("django/forms/widgets/input.html", "django/forms/widgets/attrs.html")
 LABEL = ("django/forms/label.html", "django/forms/attrs.html")
-#: The inputs whose template is one line that includes input.html.
-INPUT_TYPES = ("text", "password", "number", "email", "url", "hidden")
+#: Inputs whose template is one line that includes input.html (the remember box a checkbox).
+INPUT_TYPES = ("text", "password", "number", "email", "url", "tel", "hidden", "checkbox")
 #: The values written here as a template writes them; a template would call a callable, and
 #: localize a date or a float by the active format (those go to the template).
 PLAIN = (str, Promise, bool, int, tuple, type(None))

@@ -31,7 +31,7 @@ class Html(str):
 
 
 WIDGETS = [forms.TextInput, forms.PasswordInput, forms.NumberInput, forms.EmailInput,
-           forms.URLInput, forms.HiddenInput]
+           forms.URLInput, forms.TelInput, forms.HiddenInput, forms.CheckboxInput]
 VALUES = [None, "", "plain", 'a "quoted" <b>&\'', mark_safe("<i>safe</i>"),
           gettext_lazy("Token"), 0, 1234567, True]
 ATTRS = {
@@ -88,6 +88,8 @@ class EveryKindForm(forms.Form):
     url = forms.URLField(required=False, assume_scheme="https")
     hidden = forms.CharField(widget=forms.HiddenInput, initial='"quoted"')
     choice = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+    phone = forms.CharField(widget=forms.TelInput, required=False)
+    remember = forms.BooleanField(required=False, initial=True)
 
 
 @pytest.mark.parametrize("data", [None, {"name": "x" * 30, "count": "-1", "email": "not an email",
@@ -215,13 +217,16 @@ def csrf_free(content: bytes) -> str:
 
 
 @pytest.mark.django_db
-def test_the_sign_in_pages_are_the_same_without_it(client, user, totp_device, monkeypatch):
+def test_the_sign_in_pages_are_the_same_without_it(client, user, totp_device, monkeypatch,
+                                                   settings):
+    settings.TWO_FACTOR_REMEMBER_COOKIE_AGE = 3600  # the token step has a checkbox too
     url = reverse("two_factor:login")
     step = {"login_view-current_step": "auth", "auth-username": user.get_username(),
             "auth-password": "secret-password"}
     fast = [client.get(url), client.post(url, step)]
     assert isinstance(fast[0].context["wizard"]["form"].renderer, StockTemplatesInPython)
     assert 'name="token-otp_token"' in fast[1].content.decode()
+    assert 'type="checkbox"' in fast[1].content.decode()
     client.cookies.clear()
     monkeypatch.setattr("two_factor.wizard.views.render_stock_templates_in_python", lambda f: f)
     plain = [client.get(url), client.post(url, step)]
