@@ -4,9 +4,11 @@ Rendering a field through Django's form templates cost more than the rest of a s
 ``django/forms/widgets/attrs.html`` runs half a dozen template nodes per attribute, and a
 password field has seven attributes. ``StockTemplatesInPython`` wraps a form renderer of
 Django's and writes out the templates in ``WRITERS`` itself, but only while every template one
-stands for is Django's own file, found by the wrapped renderer in an engine that autoescapes. A
-site that overrides any of them, renders with Jinja2 or with a renderer class whose ``render()``
-is its own, or turns autoescaping off, gets its templates as before. The output is the
+stands for is Django's own file, found by the wrapped renderer in an engine that autoescapes
+with Django's own tags and filters. A site that overrides any of them, renders with Jinja2 or
+with a renderer class whose ``render()`` is its own, turns autoescaping off or replaces a tag in
+its ``builtins``, gets its templates as before; so does a context the functions here do not
+write as the templates would (a callable, a date, an attribute named ``items``...). The output is the
 templates' to the byte: tests/two_factor/test_rendering.py compares the two on each supported
 Django version.
 """
@@ -20,9 +22,8 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import django.forms
-from django.conf import settings
-from django.forms.renderers import BaseRenderer
-from django.template import TemplateDoesNotExist
+from django.forms.renderers import BaseRenderer, EngineMixin
+from django.template import TemplateDoesNotExist, defaultfilters, defaulttags, loader_tags
 from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
@@ -79,14 +80,22 @@ def _label(context: Mapping[str, Any]) -> str:
     return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
 
 
+# A template looks ``attrs.items`` up as attrs["items"] first: such attrs go to the template.
+_NOT_WRITTEN = [object()]
+
+
 def _input_values(context: Mapping[str, Any]) -> list[Any]:
     widget = context["widget"]
     attrs = widget["attrs"]
+    if type(attrs) is not dict or "items" in attrs:
+        return _NOT_WRITTEN
     return [widget["type"], widget["name"], widget["value"], *attrs, *attrs.values()]
 
 
 def _label_values(context: Mapping[str, Any]) -> list[Any]:
     attrs = context["attrs"] or {}
+    if type(attrs) is not dict or "items" in attrs:
+        return _NOT_WRITTEN
     return [context["label"], context["tag"], context["use_tag"], *attrs, *attrs.values()]
 
 
@@ -100,9 +109,25 @@ WRITERS: dict[str, Writer] = {
     "django/forms/label.html": (_label, _label_values, LABEL),
 }
 
-# renderer: {templates: whether all are Django's own}; a renderer's engine keeps the templates
-# it found while DEBUG is off (cached loaders), so the answer is kept only then.
+# renderer: {templates: whether all are Django's own}, kept only for Django's renderers with an
+# engine of their own (DjangoTemplates): its directory of Django's templates comes first and its
+# builtins are Django's, so the answer cannot change. TemplatesSetting's engines are the site's:
+# runserver resets their loaders when a template changes, override_settings replaces them, and
+# loaders that do not cache see a new file at once; such a renderer is asked every time.
 _stock_answers: WeakKeyDictionary[Any, dict[tuple[str, ...], bool]] = WeakKeyDictionary()
+#: The tags and filter the stock templates use; a site's ``builtins`` may replace any of them.
+STOCK_BUILTINS = (("filters", "stringformat", defaultfilters.stringformat),
+                  ("tags", "if", defaulttags.do_if), ("tags", "for", defaulttags.do_for),
+                  ("tags", "include", loader_tags.do_include))
+
+
+def _builtin(engine: Any, kind: str, name: str) -> Any:
+    """The tag or filter ``name`` of ``engine``'s templates: the last builtin library's."""
+    for library in reversed(engine.template_builtins):
+        found = getattr(library, kind).get(name)
+        if found is not None:
+            return found
+    return None
 
 
 def _is_stock(renderer: Any, name: str) -> bool:
@@ -112,14 +137,26 @@ def _is_stock(renderer: Any, name: str) -> bool:
         return False
     origin, engine = getattr(found, "origin", None), getattr(found, "engine", None)
     return (origin is not None and engine is not None and engine.autoescape
-            and origin.name == str(STOCK_DIR / name))
+            and origin.name == str(STOCK_DIR / name)
+            and all(_builtin(engine, kind, builtin) is djangos
+                    for kind, builtin, djangos in STOCK_BUILTINS))
+
+
+def _keeps_its_templates(renderer: Any) -> bool:
+    kind = type(renderer)
+    return (isinstance(renderer, EngineMixin)
+            and kind.get_template is EngineMixin.get_template
+            and getattr(kind, "engine", None) is EngineMixin.__dict__["engine"])
 
 
 def stock(renderer: Any, templates: tuple[str, ...]) -> bool:
     """Whether ``renderer`` renders each of ``templates`` from Django's own file, escaping."""
-    if settings.DEBUG:
+    if not _keeps_its_templates(renderer):
         return all(_is_stock(renderer, name) for name in templates)
-    answers = _stock_answers.setdefault(renderer, {})
+    try:
+        answers = _stock_answers.setdefault(renderer, {})
+    except TypeError:  # a renderer that cannot be a key (unhashable)
+        return all(_is_stock(renderer, name) for name in templates)
     if templates not in answers:
         answers[templates] = all(_is_stock(renderer, name) for name in templates)
     return answers[templates]
@@ -144,14 +181,17 @@ class StockTemplatesInPython:
         writer = WRITERS.get(template_name)
         if writer is not None:
             write, values, templates = writer
-            if (all(isinstance(value, PLAIN) for value in values(context))
-                    and stock(self.renderer, templates)):
-                return write(context)
+            try:
+                if (all(isinstance(value, PLAIN) for value in values(context))
+                        and stock(self.renderer, templates)):
+                    return write(context)
+            except (KeyError, TypeError, ValueError):
+                pass  # a context the writer cannot write: the template says what it makes of it
         return self.renderer.render(template_name, context, request=request)
 
 
 def render_stock_templates_in_python(form: Any) -> Any:
-    """Give ``form`` (or a formset) a renderer that writes Django's stock input and label
+    """Give ``form`` a renderer that writes Django's stock input and label
     templates in Python, if its renderer renders as Django's do; returns ``form``."""
     renderer = getattr(form, "renderer", None)
     if renderer is not None and type(renderer).render is BaseRenderer.render:

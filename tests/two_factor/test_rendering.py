@@ -2,13 +2,18 @@
 the templates' output to the byte, and give way to any template a site overrides."""
 
 import copy
+import dataclasses
 import datetime
 import re
+import sys
+import types
 
 import pytest
 from django import forms
+from django import template as django_template
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.renderers import DjangoTemplates, TemplatesSetting, get_default_renderer
+from django.template.autoreload import template_changed
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -189,17 +194,16 @@ def test_a_renderer_with_its_own_render_is_left_alone():
     assert 'NAME="NAME"' in str(form["name"])
 
 
-def test_the_answer_is_kept_unless_debug(renderer, settings, monkeypatch):
+def test_the_answer_is_kept_only_for_a_renderer_with_its_own_engine(site_templates,
+                                                                    monkeypatch):
     calls = []
     real = rendering._is_stock
     monkeypatch.setattr(rendering, "_is_stock", lambda *a: calls.append(a) or real(*a))
-    fresh = DjangoTemplates()
     templates = WRITERS["django/forms/label.html"][2]
-    assert rendering.stock(fresh, templates) and rendering.stock(fresh, templates)
-    assert len(calls) == len(templates)  # asked once
-    settings.DEBUG = True  # templates may change while a development server runs
-    assert rendering.stock(fresh, templates) and rendering.stock(fresh, templates)
-    assert len(calls) == 3 * len(templates)
+    for renderer, times in ((DjangoTemplates(), 1), (TemplatesSetting(), 2)):
+        calls.clear()
+        assert rendering.stock(renderer, templates) and rendering.stock(renderer, templates)
+        assert len(calls) == times * len(templates)
 
 
 def test_a_missing_template_is_not_stock(site_templates):
@@ -239,3 +243,82 @@ def test_a_form_with_it_copies_as_before(copier):
     form = copier(render_stock_templates_in_python(EveryKindForm(initial={"name": "<n>"})))
     assert isinstance(form.renderer, StockTemplatesInPython)
     assert str(form["name"]) == str(EveryKindForm(initial={"name": "<n>"})["name"])
+
+
+SITE_INPUT = "<site>{{ widget.name }}</site>"
+
+
+def test_a_site_builtin_that_overrides_stringformat_gets_the_templates(site_templates, settings,
+                                                                       monkeypatch):
+    library = types.ModuleType("site_builtins")
+    library.register = django_template.Library()
+    library.register.filter("stringformat", lambda value, arg: f"[{value}]", is_safe=True)
+    monkeypatch.setitem(sys.modules, "site_builtins", library)
+    options = {**settings.TEMPLATES[0]["OPTIONS"], "builtins": ["site_builtins"]}
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": options}]
+    form = render_stock_templates_in_python(EveryKindForm(initial={"name": "v"}))
+    assert str(form["name"]) == str(EveryKindForm(initial={"name": "v"})["name"])
+
+
+def test_a_template_added_while_runserver_runs_is_used(site_templates):
+    assert str(render_stock_templates_in_python(EveryKindForm())["name"]).startswith("<input")
+    overridden(site_templates, "django/forms/widgets/input.html", SITE_INPUT)
+    # what runserver does (DEBUG off or on) when a file changes in a template directory
+    assert template_changed(None, site_templates / "django/forms/widgets/input.html")
+    assert str(EveryKindForm()["name"]) == "<site>name</site>"
+    assert str(render_stock_templates_in_python(EveryKindForm())["name"]) == "<site>name</site>"
+
+
+def test_loaders_that_do_not_cache_see_a_new_template(site_templates, settings):
+    loaders = ["django.template.loaders.filesystem.Loader",
+               "django.template.loaders.app_directories.Loader"]
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "APP_DIRS": False,
+                           "OPTIONS": {**settings.TEMPLATES[0]["OPTIONS"], "loaders": loaders}}]
+    assert str(render_stock_templates_in_python(EveryKindForm())["name"]).startswith("<input")
+    overridden(site_templates, "django/forms/widgets/input.html", SITE_INPUT)  # e.g. a deploy
+    assert str(EveryKindForm()["name"]) == "<site>name</site>"
+    assert str(render_stock_templates_in_python(EveryKindForm())["name"]) == "<site>name</site>"
+
+
+SITE_RENDERER = TemplatesSetting()
+
+
+class SiteRendererForm(EveryKindForm):
+    default_renderer = SITE_RENDERER
+
+
+def test_a_renderer_kept_across_override_settings_sees_the_new_templates(settings, tmp_path):
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django.forms"]
+    assert str(render_stock_templates_in_python(SiteRendererForm())["name"]).startswith("<input")
+    overridden(tmp_path, "django/forms/widgets/input.html", SITE_INPUT)
+    with override_settings(TEMPLATES=[{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]):
+        assert str(SiteRendererForm()["name"]) == "<site>name</site>"
+        assert str(render_stock_templates_in_python(SiteRendererForm())["name"]) == (
+            "<site>name</site>")
+
+
+def test_a_renderer_that_cannot_be_a_dict_key_renders():
+    @dataclasses.dataclass  # eq=True: __hash__ is None
+    class SiteRenderer(DjangoTemplates):
+        pass
+
+    form = render_stock_templates_in_python(EveryKindForm(renderer=SiteRenderer()))
+    assert str(form["name"]) == str(EveryKindForm()["name"])
+
+
+class NoAttrsInput(forms.TextInput):
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"] = None  # the template loops over nothing
+        return context
+
+
+@pytest.mark.parametrize("widget", [
+    NoAttrsInput(),
+    forms.NumberInput(attrs={"max": 10 ** 5000}),  # stringformat answers "" for a ValueError
+    forms.TextInput(attrs={"items": (("a", "b"),)}),  # attrs.items is attrs["items"] to a template
+], ids=["attrs-none", "huge-int", "items-key"])
+def test_contexts_the_writer_cannot_write_go_to_the_template(renderer, widget):
+    context = widget.get_context("n", None, {})
+    assert StockTemplatesInPython(renderer).render(widget.template_name, context) == (
+        renderer.render(widget.template_name, context))
