@@ -8,9 +8,9 @@ stands for is Django's own file, found by the wrapped renderer in an engine that
 with Django's own tags and filters. A site that overrides any of them, renders with Jinja2 or
 with a renderer class whose ``render()`` is its own, turns autoescaping off or replaces a tag in
 its ``builtins``, gets its templates as before; so does a context the functions here do not
-write as the templates would (a callable, a date, an attribute named ``items``...). The output is the
-templates' to the byte: tests/two_factor/test_rendering.py compares the two on each supported
-Django version.
+write as the templates would (a callable, a date, an attribute named ``items``...). The output
+is the templates' to the byte: tests/two_factor/test_rendering.py compares the two on each
+supported Django version.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def _label(context: Mapping[str, Any]) -> str:
     return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
 
 
-# A template looks ``attrs.items`` up as attrs["items"] first: such attrs go to the template.
+# What the values of a context the writers do not write are: attrs that are not a dict, or that
+# hold "items" (a template looks ``attrs.items`` up as attrs["items"] first).
 _NOT_WRITTEN = [object()]
 
 
@@ -143,6 +144,7 @@ def _is_stock(renderer: Any, name: str) -> bool:
 
 
 def _keeps_its_templates(renderer: Any) -> bool:
+    """Whether ``renderer`` is one of Django's with an engine of its own (see above)."""
     kind = type(renderer)
     return (isinstance(renderer, EngineMixin)
             and kind.get_template is EngineMixin.get_template
@@ -191,8 +193,8 @@ class StockTemplatesInPython:
 
 
 def render_stock_templates_in_python(form: Any) -> Any:
-    """Give ``form`` a renderer that writes Django's stock input and label
-    templates in Python, if its renderer renders as Django's do; returns ``form``."""
+    """Give ``form`` a renderer that writes Django's stock input and label templates in Python,
+    if its renderer renders as Django's do; returns ``form``."""
     renderer = getattr(form, "renderer", None)
     if renderer is not None and type(renderer).render is BaseRenderer.render:
         form.renderer = StockTemplatesInPython(renderer)
