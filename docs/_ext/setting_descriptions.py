@@ -183,6 +183,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "TWO_FACTOR_NOTIFY_EMAIL":
             "When true, the user gets an email when a device is added or removed and when "
             "two-factor authentication is turned off.",
+        "TWO_FACTOR_FAST_FORM_RENDERING":
+            "When true (the default), the wizards' forms write Django's own input and label "
+            "templates in Python, to the byte (``two_factor.rendering``, see the performance "
+            "page); an input or label whose template the site overrides comes from its template "
+            "either way. False: every input and label goes through Django's templates, as in "
+            "django-two-factor-auth, for instance for a test that asserts which widget templates "
+            "were rendered.",
     },
 }
 

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "TWO_FACTOR_AUDIT_LOG": False,  # record security events in two_factor.SecurityEvent
     "TWO_FACTOR_TRUSTED_BROWSERS": False,  # remember cookies need a server-side, revocable record
     "TWO_FACTOR_NOTIFY_EMAIL": False,  # mail the user when a device is added/removed, 2FA is off
+    # On by default, as the HTML is the same: False renders every input through its templates.
+    "TWO_FACTOR_FAST_FORM_RENDERING": True,  # Django's input and label templates in Python
 }
 
 

@@ -29,6 +29,8 @@ from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
 
+from .conf import settings
+
 # Where Django's renderers find its templates (not resolved: compared as a string).
 STOCK_DIR = Path(django.forms.__file__).parent / "templates"
 INPUT = ("django/forms/widgets/input.html", "django/forms/widgets/attrs.html")
@@ -194,8 +196,10 @@ class StockTemplatesInPython:
 
 def render_stock_templates_in_python(form: Any) -> Any:
     """Give ``form`` a renderer that writes Django's stock input and label templates in Python,
-    if its renderer renders as Django's do; returns ``form``."""
+    if its renderer renders as Django's do and ``TWO_FACTOR_FAST_FORM_RENDERING`` is on; returns
+    ``form``."""
     renderer = getattr(form, "renderer", None)
-    if renderer is not None and type(renderer).render is BaseRenderer.render:
+    if (renderer is not None and type(renderer).render is BaseRenderer.render
+            and settings.TWO_FACTOR_FAST_FORM_RENDERING):
         form.renderer = StockTemplatesInPython(renderer)
     return form

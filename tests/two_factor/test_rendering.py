@@ -322,3 +322,12 @@ def test_contexts_the_writer_cannot_write_go_to_the_template(renderer, widget):
     context = widget.get_context("n", None, {})
     assert StockTemplatesInPython(renderer).render(widget.template_name, context) == (
         renderer.render(widget.template_name, context))
+
+
+def test_the_setting_turns_it_off(settings, client, user, totp_device):
+    settings.TWO_FACTOR_FAST_FORM_RENDERING = False
+    assert not isinstance(render_stock_templates_in_python(EveryKindForm()).renderer,
+                          StockTemplatesInPython)
+    response = client.get(reverse("two_factor:login"))
+    assert not isinstance(response.context["wizard"]["form"].renderer, StockTemplatesInPython)
+    assert "django/forms/widgets/text.html" in [template.name for template in response.templates]
