@@ -79,11 +79,17 @@ class EmailMethod(MethodBase):
             device.save(update_fields=["email"])
 
     def send_challenge(self, device: Device, request: Any) -> str | None:
-        """Mail a token (the device keeps to its cooldown)."""
+        """Mail a token (the device keeps to its cooldown). Once it is mailed there is nothing
+        to add: the step's instructions say where it went (``get_verbose_action``), and
+        django-otp's "sent by email" above them said less. Within the cooldown, the device's
+        message says when to ask again."""
         # This method is handed the devices it recognizes: EmailDevices (here and below).
-        if not cast("EmailDevice", device).recipient:
+        email_device = cast("EmailDevice", device)
+        if not email_device.recipient:
             return NothingSent(self.messages["no_address"])
-        return device.generate_challenge()
+        sent_before = email_device.valid_until
+        message = device.generate_challenge()
+        return None if email_device.valid_until != sent_before else message
 
     def get_action(self, device: Device) -> Any:
         return _("Send email to %s") % mask_email(cast("EmailDevice", device).recipient)

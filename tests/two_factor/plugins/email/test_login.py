@@ -93,6 +93,17 @@ def test_a_token_is_valid_for_the_configured_time(client, email_default, setting
     assert otp_status(client)["verified"] is accepted
 
 
+def test_the_token_step_says_once_where_the_mail_went(client, email_default, settings):
+    """The instructions name the address; django-otp's "sent by email" is not put above them,
+    neither after the password nor when the user asks for another mail."""
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 0
+    for response in (post_password(client), choose(client, email_default)):
+        page = response.content.decode()
+        assert f"We sent you an email at {MASKED}" in page
+        assert "sent by email" not in page and 'class="notice"' not in page
+    assert len(mailed()) == 2
+
+
 def test_sending_again_within_the_cooldown_sends_nothing_and_says_when(client, email_default,
                                                                        settings):
     settings.OTP_EMAIL_COOLDOWN_DURATION = 60
