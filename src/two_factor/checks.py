@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
+from django.utils.text import get_text_list
 
 from .conf import settings
 
@@ -175,9 +176,9 @@ def check_gateways(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                      "'two_factor.gateways.fake.Fake', or None to turn the method off.",
                 id="two_factor.W003"))
         elif missing := _missing_settings(import_string(path), method):
-            names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
             messages.append(Warning(
-                f"{name} is {path!r}, but {names} {'is' if len(missing) == 1 else 'are'} not "
+                f"{name} is {path!r}, but {get_text_list(missing, 'and')} "
+                f"{'is' if len(missing) == 1 else 'are'} not "
                 "set: every token it sends fails.",
                 hint="Set them (for Twilio: the account SID and auth token from its console, and "
                      "TWILIO_CALLER_ID, the number tokens come from; text messages may go through "

@@ -82,34 +82,31 @@ def _label(context: Mapping[str, Any]) -> str:
     return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
 
 
-# What the values of a context the writers do not write are: attrs that are not a dict, or that
-# hold "items" (a template looks ``attrs.items`` up as attrs["items"] first).
-_NOT_WRITTEN = [object()]
+def _writable(attrs: Any, *values: Any) -> bool:
+    """Whether the functions here write ``attrs`` and ``values`` as the templates would: attrs a
+    dict without "items" (a template looks ``attrs.items`` up as attrs["items"] first), and
+    every name and value ``PLAIN``."""
+    return (type(attrs) is dict and "items" not in attrs
+            and all(isinstance(value, PLAIN) for value in (*values, *attrs, *attrs.values())))
 
 
-def _input_values(context: Mapping[str, Any]) -> list[Any]:
+def _input_writable(context: Mapping[str, Any]) -> bool:
     widget = context["widget"]
-    attrs = widget["attrs"]
-    if type(attrs) is not dict or "items" in attrs:
-        return _NOT_WRITTEN
-    return [widget["type"], widget["name"], widget["value"], *attrs, *attrs.values()]
+    return _writable(widget["attrs"], widget["type"], widget["name"], widget["value"])
 
 
-def _label_values(context: Mapping[str, Any]) -> list[Any]:
-    attrs = context["attrs"] or {}
-    if type(attrs) is not dict or "items" in attrs:
-        return _NOT_WRITTEN
-    return [context["label"], context["tag"], context["use_tag"], *attrs, *attrs.values()]
+def _label_writable(context: Mapping[str, Any]) -> bool:
+    return _writable(context["attrs"] or {}, context["label"], context["tag"], context["use_tag"])
 
 
-Writer = tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str, Any]], list[Any]],
+Writer = tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str, Any]], bool],
                tuple[str, ...]]
-#: template name: (what writes it, the values it writes, the templates it stands for).
+#: template name: (what writes it, whether it can write a context, the templates it stands for).
 WRITERS: dict[str, Writer] = {
     **{f"django/forms/widgets/{kind}.html":
-       (_input, _input_values, (f"django/forms/widgets/{kind}.html", *INPUT))
+       (_input, _input_writable, (f"django/forms/widgets/{kind}.html", *INPUT))
        for kind in INPUT_TYPES},
-    "django/forms/label.html": (_label, _label_values, LABEL),
+    "django/forms/label.html": (_label, _label_writable, LABEL),
 }
 
 # renderer: {templates: whether all are Django's own}, kept only for Django's renderers with an
@@ -153,13 +150,20 @@ def _keeps_its_templates(renderer: Any) -> bool:
             and getattr(kind, "engine", None) is EngineMixin.__dict__["engine"])
 
 
+def _kept_answers(renderer: Any) -> dict[tuple[str, ...], bool] | None:
+    """Where the answers for ``renderer`` are kept; None for one that is asked every time."""
+    if not _keeps_its_templates(renderer):
+        return None
+    try:
+        return _stock_answers.setdefault(renderer, {})
+    except TypeError:  # a renderer that cannot be a key (unhashable)
+        return None
+
+
 def stock(renderer: Any, templates: tuple[str, ...]) -> bool:
     """Whether ``renderer`` renders each of ``templates`` from Django's own file, escaping."""
-    if not _keeps_its_templates(renderer):
-        return all(_is_stock(renderer, name) for name in templates)
-    try:
-        answers = _stock_answers.setdefault(renderer, {})
-    except TypeError:  # a renderer that cannot be a key (unhashable)
+    answers = _kept_answers(renderer)
+    if answers is None:
         return all(_is_stock(renderer, name) for name in templates)
     if templates not in answers:
         answers[templates] = all(_is_stock(renderer, name) for name in templates)
@@ -184,10 +188,9 @@ class StockTemplatesInPython:
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         writer = WRITERS.get(template_name)
         if writer is not None:
-            write, values, templates = writer
+            write, writable, templates = writer
             try:
-                if (all(isinstance(value, PLAIN) for value in values(context))
-                        and stock(self.renderer, templates)):
+                if writable(context) and stock(self.renderer, templates):
                     return write(context)
             except (KeyError, TypeError, ValueError):
                 pass  # a context the writer cannot write: the template says what it makes of it

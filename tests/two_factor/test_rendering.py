@@ -181,6 +181,9 @@ def test_values_a_template_would_call_or_localize_go_to_the_template(renderer, o
     context = forms.TextInput(attrs={"data-odd": odd}).get_context("n", None, {})
     assert StockTemplatesInPython(renderer).render("django/forms/widgets/text.html", context) == (
         renderer.render("django/forms/widgets/text.html", context))
+    label = {"label": odd, "attrs": {"data-odd": odd}, "use_tag": True, "tag": "label"}
+    assert StockTemplatesInPython(renderer).render("django/forms/label.html", label) == (
+        renderer.render("django/forms/label.html", label))
     assert all(not isinstance(odd, kind) for kind in rendering.PLAIN)
 
 
